@@ -1,0 +1,263 @@
+"""One inbound message, one transaction: record it, step the flow, store the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.engine import Context, Detector, Effect, Reply, step
+from bot.flow import Flow
+from bot.labels import load_labels
+from bot.profile import Profile
+from bot.render import Rendered, Renderer
+from case_store.conversations import already_received, open_conversation, record_message
+from case_store.db import Database
+from case_store.intake import SelfReferral, submit
+from case_store.models import Conversation, Referral
+from case_store.outbox import cancel_pending_for, enqueue
+from case_store.references import random_reference, unique_reference
+from case_store.referrals import attach_consents, erase_conversation, record_consent
+
+
+class Notifier(Protocol):
+    """Who is told about new referrals and urgent signs."""
+
+    def new_referral(self, session: Session, referral: Referral, now: datetime) -> None:
+        """A referral was made."""
+
+    def urgent(
+        self, session: Session, conversation: Conversation, kind: str, event_id: str, now: datetime
+    ) -> None:
+        """A safeguarding sign was seen."""
+
+
+class TurnHook(Protocol):
+    """Channel-specific work in the same transaction as a message (e.g. button presses)."""
+
+    def accept(self, conversation: Conversation) -> bool:
+        """False when the message must not step the flow (a stale button, say)."""
+
+    def after(
+        self, session: Session, conversation: Conversation, stepped: bool, now: datetime
+    ) -> None:
+        """Queue whatever else the channel needs."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as a channel hands it over."""
+
+    channel: str
+    address: str
+    text: str
+    message_id: str | None = None
+    style: str | None = None  # how replies are rendered; defaults to the channel
+
+
+@dataclass
+class Outcome:
+    """What handling produced: nothing for a duplicate, else the rendered replies."""
+
+    duplicate: bool
+    conversation_id: int | None = None
+    replies: list[Rendered] = field(default_factory=list)
+    opted_out: bool = False
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class ConversationService:
+    """Runs the flow for inbound messages and stores everything in one transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        profile: Profile,
+        flow: Flow,
+        detector: Detector,
+        notifier: Notifier,
+        clock: Callable[[], datetime] = utcnow,
+        make_reference: Callable[[], str] = random_reference,
+    ) -> None:
+        """Wire the service to its database, words and collaborators."""
+        self.db, self.profile, self.flow = db, profile, flow
+        self.detector, self.notifier = detector, notifier
+        self.clock, self.make_reference = clock, make_reference
+        self.labels = load_labels(str(profile.service.get("locale", "en")))
+
+    def renderer(self, style: str) -> Renderer:
+        """A renderer for one channel style."""
+        return Renderer(style, self.profile)
+
+    def handle(
+        self, inbound: Inbound, delivery: str = "inline", hook: TurnHook | None = None
+    ) -> Outcome:
+        """Handle one inbound message; `delivery` is "inline" (reply now) or "outbox"."""
+        with self.db.transaction() as session:
+            return self._handle(session, inbound, delivery, hook)
+
+    def _handle(
+        self, session: Session, inbound: Inbound, delivery: str, hook: TurnHook | None
+    ) -> Outcome:
+        """The body of handle(), inside the transaction."""
+        if inbound.message_id and already_received(session, inbound.channel, inbound.message_id):
+            return Outcome(duplicate=True)
+        now = self.clock()
+        conv = open_conversation(session, inbound.channel, inbound.address, self.flow.id, now)
+        message = record_message(
+            session,
+            conv,
+            "in",
+            inbound.text,
+            now,
+            channel=inbound.channel,
+            channel_message_id=inbound.message_id,
+        )
+        stepped = hook is None or hook.accept(conv)
+        rendered = self._step(session, conv, inbound, message.id, delivery, now) if stepped else []
+        if hook is not None:
+            hook.after(session, conv, stepped, now)
+        return Outcome(False, conv.id, rendered, conv.opted_out)
+
+    def _step(
+        self,
+        session: Session,
+        conv: Conversation,
+        inbound: Inbound,
+        message_id: int,
+        delivery: str,
+        now: datetime,
+    ) -> list[Rendered]:
+        """Step the flow, carry out its effects and store (or queue) its replies."""
+        result = step(self.flow, conv.state, inbound.text, self._context(session, inbound, now))
+        renderer = self.renderer(inbound.style or inbound.channel)
+        self._save_state(conv, result.state, now)
+        for effect in result.effects:
+            self._apply(session, conv, effect, renderer, f"{inbound.channel}:{message_id}", now)
+        rendered = renderer.render_all(result.replies)
+        self._deliver(session, conv, rendered, delivery, now)
+        return rendered
+
+    def _context(self, session: Session, inbound: Inbound, now: datetime) -> Context:
+        """The engine's view of the world for this message."""
+        return Context(
+            now=now,
+            channel=inbound.channel,
+            profile=self.profile,
+            labels=self.labels,
+            detector=self.detector,
+            address=inbound.address,
+            new_reference=lambda: unique_reference(session, self.make_reference),
+        )
+
+    def _save_state(self, conv: Conversation, state: dict[str, Any], now: datetime) -> None:
+        """Copy the engine's new state onto the conversation row."""
+        conv.state, conv.step, conv.status = state, state["step"], state["status"]
+        conv.opted_out, conv.last_activity_at = state["opted_out"], now
+        conv.urgent = conv.urgent or state["urgent"]
+
+    def _deliver(
+        self,
+        session: Session,
+        conv: Conversation,
+        rendered: list[Rendered],
+        delivery: str,
+        now: datetime,
+    ) -> None:
+        """Store replies; queue them in the outbox when they are not answered inline."""
+        for index, reply in enumerate(rendered):
+            status = "replied" if delivery == "inline" else "queued"
+            out = record_message(
+                session, conv, "out", reply.text, now, channel=conv.channel, status=status
+            )
+            if delivery == "outbox":
+                enqueue(
+                    session,
+                    kind=conv.channel,
+                    recipient=conv.address,
+                    payload={
+                        "text": reply.text,
+                        "buttons": [list(b) for b in reply.buttons],
+                        "step": reply.step,
+                    },
+                    dedupe_key=f"reply:{out.id}:{index}",
+                    now=now,
+                    conversation_id=conv.id,
+                    message_id=out.id,
+                )
+
+    # -- effects --------------------------------------------------------------------------
+    def _apply(
+        self,
+        session: Session,
+        conv: Conversation,
+        effect: Effect,
+        renderer: Renderer,
+        event_id: str,
+        now: datetime,
+    ) -> None:
+        """Carry out one effect of the engine."""
+        handler = getattr(self, f"_effect_{effect.kind}", None)
+        if handler is not None:
+            handler(session, conv, effect, renderer=renderer, event_id=event_id, now=now)
+
+    def _effect_urgent(
+        self, session: Session, conv: Conversation, effect: Effect, **kw: Any
+    ) -> None:
+        """Mark urgent everywhere and email the co-ordinator at once."""
+        conv.urgent = True
+        if conv.referral_id is not None:
+            referral = session.get(Referral, conv.referral_id)
+            if referral is not None:
+                referral.urgent = True
+        self.notifier.urgent(session, conv, effect.data["kind"], kw["event_id"], kw["now"])
+
+    def _effect_opt_out(
+        self, session: Session, conv: Conversation, effect: Effect, **kw: Any
+    ) -> None:
+        """Stop every queued send to this person."""
+        cancel_pending_for(session, conv.id)
+
+    def _effect_consent(
+        self, session: Session, conv: Conversation, effect: Effect, **kw: Any
+    ) -> None:
+        """Record the consent answer with the exact wording that was shown."""
+        shown = self.flow.step(effect.data["step"])
+        options = tuple(self.labels.options_for(shown))
+        wording = kw["renderer"].render(Reply(shown.prompt, {}, options, shown.id)).text
+        record_consent(
+            session,
+            conv,
+            item=effect.data["item"],
+            answer=str(effect.data["answer"]),
+            wording=wording,
+            notice_version=self.profile.notice_version,
+            now=kw["now"],
+        )
+
+    def _effect_finish_referral(
+        self, session: Session, conv: Conversation, effect: Effect, **kw: Any
+    ) -> None:
+        """Store the referral through the one intake and tell the co-ordinator."""
+        record = SelfReferral.model_validate(
+            {**effect.data["referral"], "notice_version": self.profile.notice_version}
+        )
+        referral = submit(session, record, reference=effect.data["reference"], now=kw["now"])
+        referral.urgent = referral.urgent or conv.urgent
+        conv.referral_id = referral.id
+        session.flush()
+        attach_consents(session, conv, referral)
+        self.notifier.new_referral(session, referral, kw["now"])
+
+    def _effect_erase(
+        self, session: Session, conv: Conversation, effect: Effect, **kw: Any
+    ) -> None:
+        """Erase what the person told us, keeping a record that it happened."""
+        erase_conversation(session, conv, "person", kw["now"])

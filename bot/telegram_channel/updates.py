@@ -1,0 +1,177 @@
+"""Turn Telegram updates into inbound messages: text, commands and button presses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from telegram import CallbackQuery, Update
+
+from bot.render import Renderer
+from bot.service import ConversationService, Inbound, Outcome
+from case_store.conversations import already_received, record_message
+from case_store.db import Database
+from case_store.models import Conversation
+from case_store.outbox import enqueue
+
+CHANNEL = "telegram"
+
+
+class NotAnUpdate(ValueError):
+    """The body is JSON but not a Telegram Update."""
+
+
+def parse_update(data: Any) -> Update:
+    """A PTB Update from a decoded JSON body, or NotAnUpdate."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise NotAnUpdate("no update_id")
+    try:
+        return Update.de_json(data, None)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise NotAnUpdate(str(type(exc).__name__)) from exc
+
+
+@dataclass
+class ButtonPress:
+    """Answers a button press in the same transaction as the message it carries."""
+
+    query: CallbackQuery
+    step: str | None
+    answer: str
+
+    def accept(self, conversation: Conversation) -> bool:
+        """Only a button for the question now asked may answer it."""
+        return self.step is not None and conversation.step == self.step
+
+    def after(
+        self, session: Session, conversation: Conversation, stepped: bool, now: datetime
+    ) -> None:
+        """Always answer the press; show the choice back on the question once answered."""
+        note = None if stepped else "That question has already been answered."
+        _queue(
+            session,
+            f"cb:{self.query.id}",
+            {"method": "answer_callback", "callback_id": self.query.id, "text": note},
+            now,
+        )
+        message = self.query.message
+        text = getattr(message, "text", None)
+        if stepped and message is not None and text:
+            label = _pressed_label(self.query)
+            _queue(
+                session,
+                f"edit:{message.chat.id}:{message.message_id}",
+                {
+                    "method": "edit_text",
+                    "chat_id": str(message.chat.id),
+                    "message_id": message.message_id,
+                    "text": f"{text}\n\n» {label}",
+                },
+                now,
+            )
+
+
+def _pressed_label(query: CallbackQuery) -> str:
+    """The label of the button that was pressed."""
+    markup = getattr(query.message, "reply_markup", None)
+    for row in getattr(markup, "inline_keyboard", ()):
+        for button in row:
+            if button.callback_data == query.data:
+                return str(button.text)
+    return "OK"
+
+
+def _queue(session: Session, recipient: str, payload: dict[str, Any], now: datetime) -> None:
+    """Queue a Bot API call that is not a chat message (so it is not paced behind them)."""
+    enqueue(
+        session,
+        kind=CHANNEL,
+        recipient=recipient,
+        payload=payload,
+        dedupe_key=f"tg:{recipient}",
+        now=now,
+    )
+
+
+def read_button(data: str | None) -> tuple[str | None, str]:
+    """(step, answer) from our callback data; step None for a version we no longer know."""
+    parts = (data or "").split(":", 2)
+    if len(parts) != 3 or parts[0] != "v1":
+        return None, ""
+    return parts[1], parts[2]
+
+
+class UpdateHandler:
+    """Everything a Telegram update can be: a message, a command, a button, or neither."""
+
+    def __init__(self, service: ConversationService, db: Database) -> None:
+        """Hand text to the conversation service; note the rest once."""
+        self.service, self.db = service, db
+        self.renderer = Renderer(CHANNEL, service.profile)
+
+    def handle(self, update: Update) -> Outcome | None:
+        """Handle one update; None when it needed no conversation step."""
+        update_key = f"u{update.update_id}"
+        if update.callback_query is not None:
+            return self._button(update.callback_query, update_key)
+        message = update.message
+        if message is None or message.chat.type != "private":
+            self._note_only(update_key)
+            return None
+        inbound_key = f"{update_key}:m{message.message_id}"
+        if message.text is None:
+            self._not_text(str(message.chat.id), inbound_key)
+            return None
+        inbound = Inbound(CHANNEL, str(message.chat.id), message.text, message_id=inbound_key)
+        return self.service.handle(inbound, delivery="outbox")
+
+    def _button(self, query: CallbackQuery, update_key: str) -> Outcome:
+        """A button press answers the question it belongs to, and only that one."""
+        step, answer = read_button(query.data)
+        chat = query.message.chat.id if query.message is not None else query.from_user.id
+        inbound = Inbound(CHANNEL, str(chat), answer or "?", message_id=update_key)
+        return self.service.handle(
+            inbound, delivery="outbox", hook=ButtonPress(query, step, answer)
+        )
+
+    def _note_only(self, update_key: str) -> None:
+        """Record an update we do not act on (edits, group chats), so a repeat is ignored."""
+        with self.db.transaction() as session:
+            if not already_received(session, CHANNEL, update_key):
+                record_message(
+                    session,
+                    None,
+                    "in",
+                    None,
+                    self.service.clock(),
+                    channel=CHANNEL,
+                    channel_message_id=update_key,
+                    status="ignored",
+                )
+
+    def _not_text(self, chat_id: str, inbound_key: str) -> None:
+        """A sticker, photo or voice note: say kindly that we read text only."""
+        with self.db.transaction() as session:
+            if already_received(session, CHANNEL, inbound_key):
+                return
+            now = self.service.clock()
+            record_message(
+                session,
+                None,
+                "in",
+                None,
+                now,
+                channel=CHANNEL,
+                channel_message_id=inbound_key,
+                status="not_text",
+            )
+            enqueue(
+                session,
+                kind=CHANNEL,
+                recipient=chat_id,
+                payload={"text": self.renderer.text("not_text")},
+                dedupe_key=f"not-text:{inbound_key}",
+                now=now,
+            )

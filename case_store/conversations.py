@@ -1,0 +1,82 @@
+"""Queries for conversations and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from case_store.crypto import current_vault
+from case_store.models import Conversation, Message
+
+
+def address_hash(channel: str, address: str) -> str:
+    """The keyed hash that finds a conversation by its channel address."""
+    return current_vault().lookup_hash(f"{channel}:{address}")
+
+
+def find_conversation(session: Session, channel: str, address: str) -> Conversation | None:
+    """The conversation for an address, locked for update where the database can."""
+    query = select(Conversation).where(
+        Conversation.channel == channel, Conversation.address_hash == address_hash(channel, address)
+    )
+    return session.scalar(query.with_for_update())
+
+
+def open_conversation(
+    session: Session, channel: str, address: str, flow: str, now: datetime
+) -> Conversation:
+    """The conversation for an address, created if it is new."""
+    found = find_conversation(session, channel, address)
+    if found is not None:
+        return found
+    conversation = Conversation(
+        channel=channel,
+        address_hash=address_hash(channel, address),
+        address=address,
+        flow=flow,
+        step=None,
+        status="new",
+        state={},
+        created_at=now,
+        last_activity_at=now,
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def already_received(session: Session, channel: str, channel_message_id: str) -> bool:
+    """True when this channel message id has been recorded before."""
+    query = select(Message.id).where(
+        Message.channel == channel, Message.channel_message_id == channel_message_id
+    )
+    return session.scalar(query) is not None
+
+
+def record_message(
+    session: Session,
+    conversation: Conversation | None,
+    direction: str,
+    body: str | None,
+    now: datetime,
+    *,
+    channel: str,
+    channel_message_id: str | None = None,
+    status: str = "received",
+) -> Message:
+    """Store one message (its body encrypted)."""
+    message = Message(
+        conversation_id=conversation.id if conversation else None,
+        direction=direction,
+        channel=channel,
+        channel_message_id=channel_message_id,
+        body=body,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message

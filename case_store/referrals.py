@@ -1,0 +1,101 @@
+"""The one intake: every referral, from any source, is stored here."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from case_store.models import ConsentRecord, Conversation, ErasureRecord, Message, Referral
+from case_store.outbox import cancel_pending_for
+
+SPECIALIST_FLAGS = {"domestic_abuse", "sexual_harm", "under_18"}
+
+
+def store_referral(
+    session: Session, payload: dict[str, Any], *, reference: str, now: datetime
+) -> Referral:
+    """Store a validated referral payload under `reference`."""
+    flags = set(payload.get("flags", []))
+    referral = Referral(
+        reference=reference,
+        source=payload["source"],
+        channel=payload["channel"],
+        status="new",
+        urgent=bool(payload.get("urgent")),
+        specialist=bool(flags & SPECIALIST_FLAGS),
+        details=payload,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+def find_referral(session: Session, reference: str) -> Referral | None:
+    """The referral with this reference."""
+    return session.scalar(select(Referral).where(Referral.reference == reference))
+
+
+def record_consent(
+    session: Session,
+    conversation: Conversation,
+    *,
+    item: str,
+    answer: str,
+    wording: str,
+    notice_version: str,
+    now: datetime,
+) -> ConsentRecord:
+    """Record one consent answer with the exact wording shown and its hash."""
+    record = ConsentRecord(
+        conversation_id=conversation.id,
+        subject_id=conversation.address_hash[:32],
+        channel=conversation.channel,
+        item=item,
+        wording=wording,
+        wording_hash=hashlib.sha256(wording.encode("utf-8")).hexdigest(),
+        notice_version=notice_version,
+        answer=answer,
+        answered_at=now,
+    )
+    session.add(record)
+    return record
+
+
+def attach_consents(session: Session, conversation: Conversation, referral: Referral) -> None:
+    """Link a conversation's unattached consent records to its new referral."""
+    session.execute(
+        update(ConsentRecord)
+        .where(
+            ConsentRecord.conversation_id == conversation.id, ConsentRecord.referral_id.is_(None)
+        )
+        .values(referral_id=referral.id)
+    )
+
+
+def erase_conversation(
+    session: Session, conversation: Conversation, who: str, now: datetime
+) -> None:
+    """Remove what a person told us: messages, consents, pending sends, referral details."""
+    referral = session.get(Referral, conversation.referral_id) if conversation.referral_id else None
+    cancel_pending_for(session, conversation.id)
+    session.execute(delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation.id))
+    session.execute(
+        update(Message).where(Message.conversation_id == conversation.id).values(body=None)
+    )
+    if referral is not None:
+        referral.details = {"erased": True, "source": referral.source, "channel": referral.channel}
+        referral.status, referral.updated_at = "withdrawn", now
+    session.add(
+        ErasureRecord(
+            conversation_id=conversation.id,
+            requested_by=who,
+            erased_at=now,
+            referral_reference=referral.reference if referral else None,
+        )
+    )

@@ -1,0 +1,77 @@
+"""The board's figures for a period: referrals by source, channel and status, and more."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from case_store.lifecycle import LIVE, STATUSES
+from case_store.models import Referral
+
+SOURCES = ("victims_hub", "police", "partner_agency", "self")
+CHANNELS = ("sms", "telegram", "web", "api")
+REACHED_CONFERENCE = {"conference_scheduled", "completed"}
+
+
+def _bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """Inclusive dates as a half-open range of aware datetimes."""
+    lower = datetime.combine(start, time.min, UTC) if start else None
+    upper = datetime.combine(end + timedelta(days=1), time.min, UTC) if end else None
+    return lower, upper
+
+
+def referrals_in(session: Session, start: date | None, end: date | None) -> list[Referral]:
+    """Referrals received in the period."""
+    lower, upper = _bounds(start, end)
+    query = select(Referral)
+    if lower:
+        query = query.where(Referral.created_at >= lower)
+    if upper:
+        query = query.where(Referral.created_at < upper)
+    return list(session.scalars(query))
+
+
+def _counts(values: list[str], keys: tuple[str, ...]) -> dict[str, int]:
+    """Counts for every known key (zeros included), then any others."""
+    counter = Counter(values)
+    return {**{key: counter.get(key, 0) for key in keys}, **counter}
+
+
+def _median_days(rows: list[Referral]) -> float | None:
+    """Median days from referral to first contact, over those contacted."""
+    days = [
+        (r.first_contact_at - r.created_at).total_seconds() / 86400
+        for r in rows
+        if r.first_contact_at is not None
+    ]
+    return round(statistics.median(days), 1) if days else None
+
+
+def board_figures(
+    session: Session, start: date | None, end: date | None, conferences_held: int = 0
+) -> dict[str, Any]:
+    """Every figure the board asks for, for referrals received in the period."""
+    rows = referrals_in(session, start, end)
+    statuses = [r.status for r in rows]
+    return {
+        "period": {
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+        },
+        "total": len(rows),
+        "by_source": _counts([r.source for r in rows], SOURCES),
+        "by_channel": _counts([r.channel for r in rows], CHANNELS),
+        "by_status": _counts(statuses, STATUSES),
+        "urgent": sum(r.urgent for r in rows),
+        "reached_conference": sum(s in REACHED_CONFERENCE for s in statuses),
+        "conferences_held": conferences_held,
+        "live": sum(s in LIVE for s in statuses),
+        "closed": statuses.count("closed"),
+        "withdrawn": statuses.count("withdrawn"),
+        "median_days_to_first_contact": _median_days(rows),
+    }

@@ -1,0 +1,49 @@
+"""Volunteer facilitators: stored encrypted, found by a keyed hash of their phone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from case_store.conversations import address_hash
+from case_store.models import Volunteer
+
+
+def phone_hash(phone: str) -> str:
+    """The lookup hash of a volunteer's E.164 number (the same key as SMS conversations)."""
+    return address_hash("sms", phone)
+
+
+def add_volunteer(
+    session: Session, *, name: str, phone: str, active: bool, skills: list[str], now: datetime
+) -> Volunteer | None:
+    """A new volunteer; None when one with this phone number exists already."""
+    if find_by_phone(session, phone) is not None:
+        return None
+    volunteer = Volunteer(
+        name=name,
+        phone=phone,
+        phone_hash=phone_hash(phone),
+        active=active,
+        skills=sorted(set(skills)),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(volunteer)
+    session.flush()
+    return volunteer
+
+
+def find_by_phone(session: Session, phone: str) -> Volunteer | None:
+    """The volunteer with this E.164 number."""
+    return session.scalar(select(Volunteer).where(Volunteer.phone_hash == phone_hash(phone)))
+
+
+def all_volunteers(session: Session, active_only: bool = False) -> list[Volunteer]:
+    """Volunteers in the order they were added."""
+    query = select(Volunteer).order_by(Volunteer.id)
+    if active_only:
+        query = query.where(Volunteer.active.is_(True))
+    return list(session.scalars(query))

@@ -1,0 +1,96 @@
+"""Twilio webhooks: inbound SMS answered with TwiML, and delivery-status callbacks."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.answers import parse_phone
+from bot.service import Inbound
+from case_store.conversations import already_received, record_message
+from case_store.volunteers import find_by_phone
+from sms_gateway.signature import is_signed
+from sms_gateway.status import apply_status
+from webhooks.runtime import Runtime, current_runtime
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__, url_prefix="/webhooks/twilio")
+MAX_BODY_CHARS = 1600
+
+
+def _checked_runtime() -> Runtime:
+    """The runtime, after the channel and signature checks: 503 when off, 403 when unsigned."""
+    runtime = current_runtime()
+    settings = runtime.settings
+    if not settings.twilio_enabled or settings.twilio_auth_token is None:
+        abort(503, description="The SMS channel is not configured.")
+    if request.mimetype != "application/x-www-form-urlencoded":
+        abort(400, description="Expected form-encoded data.")
+    request.form  # parse now: an oversized body is 413 whatever its signature  # noqa: B018
+    if not is_signed(settings.twilio_auth_token, settings.public_base_url, request):
+        abort(403, description="The request signature is not valid.")
+    return runtime
+
+
+def _required(name: str) -> str:
+    """A form field Twilio always sends; 400 when missing."""
+    value = request.form.get(name)
+    if value is None:
+        abort(400, description=f"Missing form field {name}.")
+    return value
+
+
+def twiml(texts: list[str]) -> Response:
+    """A TwiML answer holding each text as a <Message>; none means send nothing."""
+    answer = MessagingResponse()
+    for text in texts:
+        answer.message(text)
+    return Response(str(answer), mimetype="text/xml")
+
+
+@bp.post("/sms")
+def inbound_sms() -> Response:
+    """Record the message once, step the conversation, answer with the replies."""
+    runtime = _checked_runtime()
+    sid, sender = _required("MessageSid"), _required("From")
+    body = request.form.get("Body", "")[:MAX_BODY_CHARS]
+    address = parse_phone(sender) or sender
+    answered = volunteer_answer(runtime, address, body, sid)
+    if answered is not None:
+        return twiml(answered)
+    outcome = runtime.conversations.handle(Inbound("sms", address, body, message_id=sid))
+    if outcome.duplicate:
+        log.info("duplicate MessageSid ignored")
+        return twiml([])
+    return twiml([reply.text for reply in outcome.replies])
+
+
+def volunteer_answer(runtime: Runtime, phone: str, body: str, sid: str) -> list[str] | None:
+    """A volunteer's reply to an invitation, answered in one transaction; None if it is not."""
+    with runtime.db.transaction() as session:
+        if already_received(session, "sms", sid):
+            return []
+        volunteer = find_by_phone(session, phone)
+        if volunteer is None or not volunteer.active:
+            return None
+        now = runtime.conversations.clock()
+        replies = runtime.desk.handle_reply(session, volunteer, body, now)
+        if replies is not None:
+            record_message(session, None, "in", body, now, channel="sms", channel_message_id=sid)
+            for text in replies:
+                record_message(session, None, "out", text, now, channel="sms", status="replied")
+        return replies
+
+
+@bp.post("/status")
+def delivery_status() -> Response:
+    """Move an outbound message's status forward; an opted-out error marks the person."""
+    runtime = _checked_runtime()
+    sid, status = _required("MessageSid"), _required("MessageStatus")
+    with runtime.db.transaction() as session:
+        apply_status(
+            session, sid, status, request.form.get("ErrorCode"), runtime.conversations.clock()
+        )
+    return Response(status=204)

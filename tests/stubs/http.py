@@ -1,0 +1,71 @@
+"""A small threaded HTTP/1.1 keep-alive server on 127.0.0.1 for stub APIs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+Route = Callable[[str, str, dict[str, str], dict[str, Any]], tuple[int, Any]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads a request, asks the stub for an answer, writes JSON with a Content-Length."""
+
+    protocol_version = "HTTP/1.1"  # keep connections alive, as real APIs do
+
+    def _respond(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        params = _params(self.headers.get("Content-Type", ""), raw)
+        status, body = self.server.route(self.command, self.path, dict(self.headers), params)  # type: ignore[attr-defined]
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_DELETE = _respond
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def _params(content_type: str, raw: bytes) -> dict[str, Any]:
+    """Form or JSON parameters as a flat dict."""
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        loaded = json.loads(raw)
+        return loaded if isinstance(loaded, dict) else {}
+    return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}
+
+
+class StubServer:
+    """Runs a route function behind a real HTTP server in a thread."""
+
+    def __init__(self, route: Route) -> None:
+        """Bind to a free port on 127.0.0.1."""
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.route = route  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:PORT"""
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        """Start serving."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,198 @@
+"""The outbox worker: real SMTP (aiosmtpd), the real Twilio client against a stub API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+
+import pytest
+from sqlalchemy import select
+
+from case_store.models import Conversation, OutboxItem
+from case_store.outbox import MAX_ATTEMPTS, claim, enqueue
+from tests.conftest import FrozenClock
+from tests.helpers import HAPPY_PATH, converse
+from tests.stubs.smtp import SmtpSink
+from tests.stubs.twilio_api import TwilioStub
+from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, twilio_env
+from webhooks.runtime import Runtime, build_worker
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1."""
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStub]:
+    """A stub Twilio REST API on 127.0.0.1."""
+    with TwilioStub(ACCOUNT_SID, AUTH_TOKEN) as stub:
+        yield stub
+
+
+@pytest.fixture
+def runtime_with_mail(
+    make_runtime: Callable[..., Runtime], smtp: SmtpSink, twilio: TwilioStub
+) -> Runtime:
+    """A runtime sending email to the SMTP sink and SMS to the Twilio stub."""
+    return make_runtime(
+        RJ_SMTP_HOST="127.0.0.1",
+        RJ_SMTP_PORT=str(smtp.port),
+        RJ_MAIL_FROM="rj@example.org",
+        **twilio_env(twilio.base_url),
+    )
+
+
+def drain(runtime: Runtime, clock: FrozenClock, rounds: int = 20) -> None:
+    """Run the worker until nothing is due, moving the clock past any pacing."""
+    worker = build_worker(runtime)
+    for _ in range(rounds):
+        if not worker.run_once():
+            clock.advance(seconds=2)
+            if not worker.run_once():
+                return
+
+
+def test_new_referral_email_arrives_over_smtp_with_no_personal_data(
+    runtime_with_mail: Runtime, smtp: SmtpSink, clock: FrozenClock
+) -> None:
+    converse(runtime_with_mail.conversations, HAPPY_PATH)
+    drain(runtime_with_mail, clock)
+    message = smtp.wait_for(1, timeout=5)[0]
+    assert message["Subject"] == "New RJ referral RJ-000001 (self, sms)"
+    assert message["To"] == "coordinator@example.org"
+    body = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "http://127.0.0.1:8000/coordinator/referrals/RJ-000001" in body
+    for personal in ("Sam", "Quayle", "7700900123", "CF0123450224", "brother"):
+        assert personal not in body + html
+
+
+def test_an_urgent_sign_emails_at_once_before_the_referral_exists(
+    runtime_with_mail: Runtime, smtp: SmtpSink, clock: FrozenClock
+) -> None:
+    converse(runtime_with_mail.conversations, ["hi", "he's outside my house now with a knife"])
+    drain(runtime_with_mail, clock)
+    message = smtp.wait_for(1, timeout=5)[0]
+    assert message["Subject"].startswith("URGENT: safeguarding sign")
+    assert "knife" not in message.get_body(("plain",)).get_content()
+
+
+def test_service_started_sms_goes_through_twilio_in_order(
+    runtime_with_mail: Runtime, twilio: TwilioStub, clock: FrozenClock
+) -> None:
+    service = runtime_with_mail.conversations
+    converse(service, ["hi"])
+    with runtime_with_mail.db.transaction() as s:
+        conversation = s.scalars(select(Conversation)).one()
+        for n in range(3):
+            enqueue(
+                s,
+                kind="sms",
+                recipient=conversation.address,
+                payload={"text": f"note {n}"},
+                dedupe_key=f"note-{n}",
+                now=clock(),
+                conversation_id=conversation.id,
+            )
+    drain(runtime_with_mail, clock)
+    sent = [m for m in twilio.messages if m["To"] == "+447700900123"]
+    assert [m["Body"] for m in sent] == ["note 0", "note 1", "note 2"]
+    assert all(m["StatusCallback"] == "http://127.0.0.1:8000/webhooks/twilio/status" for m in sent)
+
+
+def test_no_send_after_stop(
+    runtime_with_mail: Runtime, twilio: TwilioStub, clock: FrozenClock
+) -> None:
+    service = runtime_with_mail.conversations
+    converse(service, ["hi"])
+    with runtime_with_mail.db.transaction() as s:
+        conversation = s.scalars(select(Conversation)).one()
+        enqueue(
+            s,
+            kind="sms",
+            recipient=conversation.address,
+            payload={"text": "later"},
+            dedupe_key="later",
+            now=clock(),
+            conversation_id=conversation.id,
+        )
+    converse(service, ["STOP"], prefix="stop")
+    drain(runtime_with_mail, clock)
+    assert twilio.messages == []
+
+
+def test_opted_out_at_twilio_marks_the_person_and_dead_letters(
+    runtime_with_mail: Runtime, twilio: TwilioStub, clock: FrozenClock
+) -> None:
+    converse(runtime_with_mail.conversations, ["hi"])
+    twilio.fail_to(
+        "+447700900123", status=400, code=21610, message="Attempt to send to unsubscribed recipient"
+    )
+    with runtime_with_mail.db.transaction() as s:
+        conversation = s.scalars(select(Conversation)).one()
+        enqueue(
+            s,
+            kind="sms",
+            recipient=conversation.address,
+            payload={"text": "x"},
+            dedupe_key="x",
+            now=clock(),
+            conversation_id=conversation.id,
+        )
+    drain(runtime_with_mail, clock)
+    with runtime_with_mail.db.transaction() as s:
+        assert s.scalars(select(Conversation)).one().opted_out is True
+        assert s.scalars(select(OutboxItem.status).where(OutboxItem.kind == "sms")).one() == "dead"
+
+
+def test_failures_back_off_then_dead_letter(
+    make_runtime: Callable[..., Runtime], clock: FrozenClock
+) -> None:
+    runtime = make_runtime(RJ_SMTP_HOST="127.0.0.1", RJ_SMTP_PORT="9")  # nothing listens there
+    with runtime.db.transaction() as s:
+        enqueue(
+            s,
+            kind="email",
+            recipient="c@example.org",
+            payload={"subject": "s", "text": "t", "html": "<p>h</p>"},
+            dedupe_key="e",
+            now=clock(),
+        )
+    worker = build_worker(runtime)
+    delays = []
+    for _ in range(MAX_ATTEMPTS):
+        assert worker.run_once() == 1
+        with runtime.db.transaction() as s:
+            item = s.scalars(select(OutboxItem)).one()
+        if item.status == "dead":
+            break
+        delays.append((item.next_attempt_at - clock()).total_seconds())
+        clock.now = item.next_attempt_at
+    assert item.status == "dead" and item.attempts == MAX_ATTEMPTS
+    assert "SMTP failed" in (item.last_error or "")
+    assert all(later > earlier for earlier, later in pairwise(delays))
+
+
+def test_a_lease_stops_a_second_claim_until_it_expires(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    with runtime.db.transaction() as s:
+        enqueue(s, kind="email", recipient="c@example.org", payload={}, dedupe_key="k", now=clock())
+    with runtime.db.transaction() as s:
+        assert len(claim(s, clock(), lease_seconds=30)) == 1
+    with runtime.db.transaction() as s:
+        assert claim(s, clock(), lease_seconds=30) == []
+    clock.advance(seconds=31)
+    with runtime.db.transaction() as s:
+        assert len(claim(s, clock(), lease_seconds=30)) == 1
+
+
+def test_emails_are_written_to_files_without_smtp(runtime: Runtime, clock: FrozenClock) -> None:
+    converse(runtime.conversations, HAPPY_PATH)
+    drain(runtime, clock)
+    files = list(runtime.settings.outbox_path.glob("*.eml"))
+    assert len(files) == 1
+    assert b"RJ-000001" in files[0].read_bytes()

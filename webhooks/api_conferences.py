@@ -1,0 +1,248 @@
+"""/api/v1 volunteers and conferences: invitations go out by SMS through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from spectree import Response as Resp
+from sqlalchemy.orm import Session
+
+from case_store.audit import audit
+from case_store.conferences import confirmed_count, create_conference
+from case_store.lifecycle import LIVE
+from case_store.models import Conference, Referral, Volunteer
+from case_store.referrals import find_referral
+from case_store.volunteers import add_volunteer, all_volunteers
+from webhooks.api_schemas import (
+    ConferenceChange,
+    ConferenceIn,
+    ConferenceOut,
+    ErrorBody,
+    VolunteerIn,
+    VolunteerList,
+    VolunteerOut,
+)
+from webhooks.auth import require_scope
+from webhooks.errors import ApiError
+from webhooks.openapi import spec
+from webhooks.runtime import current_runtime
+
+bp = Blueprint("api_conferences", __name__, url_prefix="/api/v1")
+ERRORS = {
+    "HTTP_400": ErrorBody,
+    "HTTP_401": ErrorBody,
+    "HTTP_403": ErrorBody,
+    "HTTP_422": ErrorBody,
+}
+
+
+def _now() -> datetime:
+    """The service clock."""
+    return current_runtime().conversations.clock()
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    """A 422 naming one field."""
+    return ApiError(422, "invalid_fields", "Some fields are not valid.", {field: message})
+
+
+# -- volunteers ------------------------------------------------------------------------------
+def volunteer_json(volunteer: Volunteer) -> dict[str, Any]:
+    """A volunteer as the API shows them."""
+    return {
+        "id": volunteer.id,
+        "name": volunteer.name,
+        "phone": volunteer.phone,
+        "active": volunteer.active,
+        "skills": volunteer.skills,
+        "created_at": volunteer.created_at.isoformat(),
+    }
+
+
+@bp.post("/volunteers")
+@require_scope("volunteers:write")
+@spec.validate(
+    json=VolunteerIn,
+    resp=Resp(HTTP_201=VolunteerOut, HTTP_409=ErrorBody, **ERRORS),
+    tags=["volunteers"],
+)
+def create_volunteer() -> tuple[Response, int]:
+    """Add a volunteer facilitator."""
+    body: VolunteerIn = request.context.json  # type: ignore[attr-defined]
+    with current_runtime().db.transaction() as session:
+        volunteer = add_volunteer(
+            session,
+            name=body.name,
+            phone=body.phone,
+            active=body.active,
+            skills=body.skills,
+            now=_now(),
+        )
+        if volunteer is None:
+            raise ApiError(409, "duplicate", "A volunteer with this phone number exists.")
+        return jsonify(volunteer_json(volunteer)), 201
+
+
+@bp.get("/volunteers")
+@require_scope("volunteers:read")
+@spec.validate(resp=Resp(HTTP_200=VolunteerList, **ERRORS), tags=["volunteers"])
+def list_volunteers() -> Response:
+    """Every volunteer, in the order they were added."""
+    with current_runtime().db.transaction() as session:
+        return jsonify({"items": [volunteer_json(v) for v in all_volunteers(session)]})
+
+
+# -- conferences -----------------------------------------------------------------------------
+def conference_json(session: Session, conference: Conference) -> dict[str, Any]:
+    """A conference with each invitation's state and history."""
+    referral = session.get_one(Referral, conference.referral_id)
+    return {
+        "id": conference.id,
+        "referral": referral.reference,
+        "starts_at": conference.starts_at.isoformat(),
+        "venue": conference.venue,
+        "status": conference.status,
+        "min_facilitators": conference.min_facilitators,
+        "confirmed": confirmed_count(conference),
+        "invitations": [
+            {
+                "volunteer": i.volunteer_id,
+                "status": i.status,
+                "code": i.code,
+                "changed_at": i.status_changed_at.isoformat(),
+                "history": [{"status": e.status, "at": e.at.isoformat()} for e in i.events],
+            }
+            for i in conference.invitations
+        ],
+    }
+
+
+def _checked_start(starts_at: datetime, field: str = "starts_at") -> datetime:
+    """An aware start time in the future."""
+    if starts_at.tzinfo is None:
+        raise _invalid(field, "give a UTC offset, like 2026-12-03T10:00:00+00:00")
+    if starts_at <= _now():
+        raise _invalid(field, "the conference must be in the future")
+    return starts_at
+
+
+def _volunteers(session: Session, ids: list[int]) -> list[Volunteer]:
+    """The active volunteers with these ids, or a 422."""
+    found = {v.id: v for v in all_volunteers(session, active_only=True) if v.id in set(ids)}
+    missing = [str(i) for i in dict.fromkeys(ids) if i not in found]
+    if missing:
+        raise _invalid("volunteers", f"unknown or inactive volunteers: {', '.join(missing)}")
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def _live_referral(session: Session, reference: str) -> Referral:
+    """The referral a conference is for; 422 when unknown or closed."""
+    referral = find_referral(session, reference)
+    if referral is None:
+        raise _invalid("referral", f"no referral {reference}")
+    if referral.status not in LIVE:
+        raise _invalid("referral", f"the referral is {referral.status}")
+    return referral
+
+
+@bp.post("/conferences")
+@require_scope("conferences:write")
+@spec.validate(json=ConferenceIn, resp=Resp(HTTP_201=ConferenceOut, **ERRORS), tags=["conferences"])
+def create() -> tuple[Response, int]:
+    """Arrange a conference and invite each volunteer by SMS."""
+    body: ConferenceIn = request.context.json  # type: ignore[attr-defined]
+    runtime, now = current_runtime(), _now()
+    with runtime.db.transaction() as session:
+        referral = _live_referral(session, body.referral)
+        starts_at = _checked_start(body.starts_at)
+        offset = starts_at.utcoffset()
+        conference = create_conference(
+            session,
+            referral_id=referral.id,
+            starts_at=starts_at,
+            utc_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+            venue=body.venue,
+            volunteers=_volunteers(session, body.volunteers),
+            min_facilitators=body.min_facilitators,
+            now=now,
+        )
+        session.refresh(conference)
+        runtime.desk.invite_all(session, conference, now)
+        if referral.status != "conference_scheduled":
+            audit(
+                session,
+                g.actor,
+                "status",
+                referral.reference,
+                now,
+                f"{referral.status}->conference_scheduled",
+            )
+            referral.status, referral.updated_at = "conference_scheduled", now
+        audit(session, g.actor, "conference", referral.reference, now, f"#{conference.id}")
+        return jsonify(conference_json(session, conference)), 201
+
+
+def _load(session: Session, conference_id: int) -> Conference:
+    """A conference, or a 404."""
+    conference = session.get(Conference, conference_id)
+    if conference is None:
+        raise ApiError(404, "not_found", f"No conference {conference_id}.")
+    return conference
+
+
+@bp.get("/conferences/<int:conference_id>")
+@require_scope("conferences:read")
+@spec.validate(
+    resp=Resp(HTTP_200=ConferenceOut, HTTP_404=ErrorBody, **ERRORS), tags=["conferences"]
+)
+def show(conference_id: int) -> Response:
+    """A conference and each invitation's status."""
+    with current_runtime().db.transaction() as session:
+        return jsonify(conference_json(session, _load(session, conference_id)))
+
+
+@bp.patch("/conferences/<int:conference_id>")
+@require_scope("conferences:write")
+@spec.validate(
+    json=ConferenceChange,
+    resp=Resp(HTTP_200=ConferenceOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, **ERRORS),
+    tags=["conferences"],
+)
+def move(conference_id: int) -> Response:
+    """Move a conference; everyone invited is told and asked again."""
+    body: ConferenceChange = request.context.json  # type: ignore[attr-defined]
+    runtime, now = current_runtime(), _now()
+    with runtime.db.transaction() as session:
+        conference = _scheduled(session, conference_id)
+        if body.starts_at is not None:
+            conference.starts_at = _checked_start(body.starts_at)
+        if body.venue is not None:
+            conference.venue = body.venue
+        conference.updated_at = now
+        runtime.desk.moved(session, conference, now)
+        return jsonify(conference_json(session, conference))
+
+
+@bp.post("/conferences/<int:conference_id>/cancel")
+@require_scope("conferences:write")
+@spec.validate(
+    resp=Resp(HTTP_200=ConferenceOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, **ERRORS),
+    tags=["conferences"],
+)
+def cancel(conference_id: int) -> Response:
+    """Cancel a conference; everyone still invited or confirmed is told."""
+    runtime, now = current_runtime(), _now()
+    with runtime.db.transaction() as session:
+        conference = _scheduled(session, conference_id)
+        runtime.desk.cancelled(session, conference, now)
+        return jsonify(conference_json(session, conference))
+
+
+def _scheduled(session: Session, conference_id: int) -> Conference:
+    """A conference that can still change; 409 once cancelled or held."""
+    conference = _load(session, conference_id)
+    if conference.status != "scheduled":
+        raise ApiError(409, "not_scheduled", f"The conference is {conference.status}.")
+    return conference

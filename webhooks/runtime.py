@@ -1,0 +1,97 @@
+"""Build the running parts from settings: database, keys, profile, flow and services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.flow import Flow, bundled_flow
+from bot.profile import Profile, load_profile
+from bot.service import ConversationService, utcnow
+from case_store.crypto import Vault, install_vault
+from case_store.db import Database
+from case_store.migrate import upgrade
+from case_store.references import random_reference
+from webhooks.conferencing import ConferenceDesk
+from webhooks.config import Settings
+from webhooks.delivery import Sender
+from webhooks.notifications import EmailNotifier
+from webhooks.worker import OutboxWorker
+
+
+def _default_detector() -> Any:
+    """The bundled safeguarding detector."""
+    from bot.safeguarding import default_detector
+
+    return default_detector()
+
+
+@dataclass
+class Runtime:
+    """The service's parts, made once per process."""
+
+    settings: Settings
+    db: Database
+    profile: Profile
+    flow: Flow
+    conversations: ConversationService
+    notifier: EmailNotifier
+    desk: ConferenceDesk
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    clock: Callable[[], datetime] = utcnow,
+    make_reference: Callable[[], str] = random_reference,
+) -> Runtime:
+    """Install the keys, open (and migrate) the database, load the profile and flow."""
+    install_vault(Vault(settings.encryption_keys, settings.secret_key))
+    db = Database(settings.database_url)
+    if migrate:
+        upgrade(db.engine)
+    profile = load_profile(settings.service_profile)
+    flow = bundled_flow()
+    notifier = EmailNotifier(settings.coordinator_emails, settings.public_base_url)
+    service = ConversationService(
+        db, profile, flow, _default_detector(), notifier, clock=clock, make_reference=make_reference
+    )
+    desk = ConferenceDesk(profile, notifier)
+    return Runtime(settings, db, profile, flow, service, notifier, desk)
+
+
+def current_runtime() -> Runtime:
+    """The runtime of the Flask app handling this request."""
+    from flask import current_app
+
+    runtime: Runtime = current_app.extensions["rj"]
+    return runtime
+
+
+def build_senders(settings: Settings) -> dict[str, Sender]:
+    """A sender for each channel that is configured; email always works."""
+    from bot.telegram_channel.client import TelegramClient
+    from bot.telegram_channel.sender import TelegramSender
+    from sms_gateway.sender import SmsSender
+    from webhooks.mailer import EmailSender
+
+    senders: dict[str, Sender] = {"email": EmailSender(settings)}
+    if settings.twilio_enabled:
+        senders["sms"] = SmsSender(settings)
+    if settings.telegram_enabled and settings.telegram_bot_token:
+        client = TelegramClient(settings.telegram_bot_token, settings.telegram_api_base_url)
+        senders["telegram"] = TelegramSender(client)
+    return senders
+
+
+def build_worker(runtime: Runtime) -> OutboxWorker:
+    """The outbox worker for this runtime."""
+    return OutboxWorker(
+        runtime.db,
+        build_senders(runtime.settings),
+        runtime.conversations.clock,
+        schedules=lambda session, now: runtime.desk.run_schedules(session, now),
+    )
