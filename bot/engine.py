@@ -109,10 +109,10 @@ class _Run:
             self._exit()
         elif action:
             getattr(self, f"_kw_{action}")()
+        elif sign := self.ctx.detector.detect(text):  # before any pending question
+            self._danger(sign.kind, sign.rule, resume=self.state.step)
         elif self.state.pending == DELETE_CONFIRM:
             self._confirm_delete(text)
-        elif sign := self.ctx.detector.detect(text):
-            self._danger(sign.kind, sign.rule, resume=self.state.step)
         else:
             self._answer_or_begin(text)
 
@@ -315,6 +315,7 @@ class _Run:
         """Guidance first, an urgent flag, then pause the flow until they say they are safe."""
         if self.state.step != SAFETY_STEP:
             self.state.resume_step = resume
+        self.state.pending = None  # an erasure waiting for a yes is asked again with DELETE
         if self.state.status == "new":
             self.state.status = "active"
         self._flag_urgent(kind, rule)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from case_store.models import Conversation, Referral
 from case_store.outbox import cancel_pending_for, enqueue
 from case_store.references import random_reference, unique_reference
 from case_store.referrals import attach_consents, erase_conversation, record_consent
+
+log = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
@@ -124,6 +127,7 @@ class ConversationService:
         rendered = self._step(session, conv, inbound, message.id, delivery, now) if stepped else []
         if hook is not None:
             hook.after(session, conv, stepped, now)
+        log.debug("message handled", extra={"event": "message_in", "channel": inbound.channel})
         return Outcome(False, conv.id, rendered, conv.opted_out)
 
     def _step(
@@ -218,6 +222,7 @@ class ConversationService:
             if referral is not None:
                 referral.urgent = True
         self.notifier.urgent(session, conv, effect.data["kind"], kw["event_id"], kw["now"])
+        log.info("urgent: co-ordinator told", extra={"event": "urgent", "channel": conv.channel})
 
     def _effect_opt_out(
         self, session: Session, conv: Conversation, effect: Effect, **kw: Any
@@ -255,9 +260,18 @@ class ConversationService:
         session.flush()
         attach_consents(session, conv, referral)
         self.notifier.new_referral(session, referral, kw["now"])
+        log.info(
+            "referral made",
+            extra={
+                "event": "referral_created",
+                "reference": referral.reference,
+                "channel": referral.channel,
+            },
+        )
 
     def _effect_erase(
         self, session: Session, conv: Conversation, effect: Effect, **kw: Any
     ) -> None:
         """Erase what the person told us, keeping a record that it happened."""
         erase_conversation(session, conv, "person", kw["now"])
+        log.info("erased on request", extra={"event": "erased", "channel": conv.channel})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from case_store.crypto import current_vault
-from case_store.models import Conversation, Message
+from case_store.models import Conversation, ErasureRecord, Message
 
 
 def address_hash(channel: str, address: str) -> str:
@@ -30,6 +30,8 @@ def open_conversation(
     """The conversation for an address, created if it is new."""
     found = find_conversation(session, channel, address)
     if found is not None:
+        if not found.address:  # purged by retention, kept only to honour an opt-out
+            found.address = address
         return found
     conversation = Conversation(
         channel=channel,
@@ -53,6 +55,28 @@ def already_received(session: Session, channel: str, channel_message_id: str) ->
         Message.channel == channel, Message.channel_message_id == channel_message_id
     )
     return session.scalar(query) is not None
+
+
+def channel_message_ids(
+    session: Session, conversation_id: int, channel: str
+) -> list[tuple[str, datetime]]:
+    """(channel message id, when recorded) for each of a conversation's messages that has one."""
+    query = (
+        select(Message.channel_message_id, Message.created_at)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.channel == channel,
+            Message.channel_message_id.is_not(None),
+        )
+        .order_by(Message.id)
+    )
+    return [(str(key), at) for key, at in session.execute(query)]
+
+
+def erasure_count(session: Session, conversation_id: int) -> int:
+    """How many times a conversation's data has been erased (a rise means an erasure)."""
+    query = select(func.count()).where(ErasureRecord.conversation_id == conversation_id)
+    return int(session.scalar(query) or 0)
 
 
 def record_message(

@@ -1,11 +1,11 @@
-"""Outbox deliveries for Telegram: messages, button answers and edits."""
+"""Outbox deliveries for Telegram: messages, button answers, edits and clearing a chat."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.telegram_channel.client import TelegramClient
-from webhooks.delivery import Delivered
+from webhooks.delivery import Delivered, SendError
 
 
 class TelegramSender:
@@ -27,7 +27,28 @@ class TelegramSender:
         if method == "delete_messages":
             self.client.delete_messages(recipient, [int(i) for i in payload["message_ids"]])
             return Delivered(None, "deleted")
+        if method == "clear_chat":
+            return self.clear_chat(recipient, payload)
         message_id = self.client.send_message(
             recipient, payload["text"], payload.get("buttons") or (), payload.get("step")
         )
         return Delivered(f"{recipient}:m{message_id}", "sent")
+
+    def clear_chat(self, chat_id: str, payload: dict[str, Any]) -> Delivered:
+        """Delete the chat's messages, then say how it went (words rendered at the press).
+
+        Telegram refusing (a bad request) is told to the person kindly, not retried; a network
+        error or a flood limit is retried by the outbox, and deleting again is harmless, as
+        Telegram skips messages that are already gone. A blocked bot sends nothing more.
+        """
+        ids = [int(i) for i in payload["message_ids"]]
+        texts = payload["texts"]
+        deleted = False
+        if ids:
+            try:
+                deleted = self.client.delete_messages(chat_id, ids)
+            except SendError as exc:
+                if exc.opted_out or not exc.permanent:
+                    raise
+        message_id = self.client.send_message(chat_id, texts["done" if deleted else "failed"])
+        return Delivered(f"{chat_id}:m{message_id}", "sent")

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 
 from bot.render import Renderer
 from bot.service import ConversationService, Inbound, Outcome
-from case_store.conversations import already_received, record_message
+from bot.telegram_channel.clear_chat import CLEAR_STEP, ClearChatOffer, queue_clear
+from case_store.conversations import already_received, find_conversation, record_message
 from case_store.db import Database
 from case_store.models import Conversation
 from case_store.outbox import enqueue
@@ -28,9 +29,30 @@ def parse_update(data: Any) -> Update:
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise NotAnUpdate("no update_id")
     try:
-        return Update.de_json(data, None)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        update = Update.de_json(data, None)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         raise NotAnUpdate(str(type(exc).__name__)) from exc
+    _check_shape(update)
+    return update
+
+
+MAX_ID = 2**53  # Telegram's ids fit in 53 bits; bigger ones are not from Telegram
+
+
+def _check_shape(update: Update) -> None:
+    """NotAnUpdate unless the parts we read are there (de_json accepts nearly anything)."""
+    ids = [update.update_id]
+    query, message = update.callback_query, update.message
+    if query is not None:
+        if getattr(query, "from_user", None) is None or not isinstance(query.id, str):
+            raise NotAnUpdate("a button press without its sender")
+        message = query.message if isinstance(query.message, Message) else None
+    if message is not None:
+        if getattr(message, "chat", None) is None or not isinstance(message.chat.id, int):
+            raise NotAnUpdate("a message without its chat")
+        ids += [message.message_id, message.chat.id]
+    if not all(isinstance(i, int) and -MAX_ID < i < MAX_ID for i in ids):
+        raise NotAnUpdate("an id out of range")
 
 
 @dataclass
@@ -42,8 +64,9 @@ class ButtonPress:
     answer: str
 
     def accept(self, conversation: Conversation) -> bool:
-        """Only a button for the question now asked may answer it."""
-        return self.step is not None and conversation.step == self.step
+        """Only a button for the question now asked may answer it (a pending confirm first)."""
+        asked = conversation.state.get("pending") or conversation.step
+        return self.step is not None and self.step == asked
 
     def after(
         self, session: Session, conversation: Conversation, stepped: bool, now: datetime
@@ -125,16 +148,41 @@ class UpdateHandler:
             self._not_text(str(message.chat.id), inbound_key)
             return None
         inbound = Inbound(CHANNEL, str(message.chat.id), message.text, message_id=inbound_key)
-        return self.service.handle(inbound, delivery="outbox")
+        return self.service.handle(inbound, delivery="outbox", hook=ClearChatOffer(self.renderer))
 
-    def _button(self, query: CallbackQuery, update_key: str) -> Outcome:
+    def _button(self, query: CallbackQuery, update_key: str) -> Outcome | None:
         """A button press answers the question it belongs to, and only that one."""
         step, answer = read_button(query.data)
         chat = query.message.chat.id if query.message is not None else query.from_user.id
+        if step == CLEAR_STEP:
+            self._clear_chat(query, str(chat), update_key)
+            return None
         inbound = Inbound(CHANNEL, str(chat), answer or "?", message_id=update_key)
-        return self.service.handle(
-            inbound, delivery="outbox", hook=ButtonPress(query, step, answer)
-        )
+        hook = ClearChatOffer(self.renderer, ButtonPress(query, step, answer))
+        return self.service.handle(inbound, delivery="outbox", hook=hook)
+
+    def _clear_chat(self, query: CallbackQuery, chat: str, update_key: str) -> None:
+        """The "Clear this chat" button: answer it, and queue the clearing once per offer."""
+        with self.db.transaction() as session:
+            if already_received(session, CHANNEL, update_key):
+                return
+            now = self.service.clock()
+            conversation = find_conversation(session, CHANNEL, chat)
+            record_message(
+                session,
+                conversation,
+                "in",
+                None,
+                now,
+                channel=CHANNEL,
+                channel_message_id=update_key,
+                status="clear_chat",
+            )
+            answer = {"method": "answer_callback", "callback_id": query.id, "text": None}
+            _queue(session, f"cb:{query.id}", answer, now)
+            if query.message is not None:
+                offer = query.message.message_id
+                queue_clear(session, conversation, chat, offer, self.renderer, now)
 
     def _note_only(self, update_key: str) -> None:
         """Record an update we do not act on (edits, group chats), so a repeat is ignored."""
