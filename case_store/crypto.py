@@ -21,9 +21,10 @@ class Vault:
         if not fernet_keys:
             raise VaultError("at least one encryption key is needed")
         try:
-            self._fernet = MultiFernet([Fernet(key.strip()) for key in fernet_keys])
+            fernets = [Fernet(key.strip()) for key in fernet_keys]
         except ValueError as exc:
             raise VaultError("an encryption key is not a valid Fernet key") from exc
+        self._newest, self._fernet = fernets[0], MultiFernet(fernets)
         self._lookup_key = hashlib.sha256(
             b"rj-frontdoor lookup\x00" + lookup_secret.encode()
         ).digest()
@@ -41,7 +42,18 @@ class Vault:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a stored token under the newest key."""
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken as exc:
+            raise VaultError("stored data cannot be decrypted with the configured keys") from exc
+
+    def is_current(self, token: str) -> bool:
+        """True when a stored token was written under the newest key."""
+        try:
+            self._newest.decrypt(token.encode("ascii"))
+        except InvalidToken:
+            return False
+        return True
 
     def lookup_hash(self, value: str) -> str:
         """A keyed hash for finding a record by a personal value without storing it plainly."""

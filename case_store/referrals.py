@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from case_store.models import ConsentRecord, Conversation, ErasureRecord, Message, Referral
+from case_store.lifecycle import LIVE
+from case_store.models import (
+    ConsentRecord,
+    Conversation,
+    ErasureRecord,
+    Message,
+    Referral,
+    ReferralNote,
+)
 from case_store.outbox import cancel_pending_for
 
 SPECIALIST_FLAGS = {"domestic_abuse", "sexual_harm", "under_18"}
@@ -83,13 +91,9 @@ def erase_conversation(
 ) -> None:
     """Remove what a person told us: messages, consents, pending sends, referral details."""
     referral = session.get(Referral, conversation.referral_id) if conversation.referral_id else None
-    cancel_pending_for(session, conversation.id)
-    session.execute(delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation.id))
-    session.execute(
-        update(Message).where(Message.conversation_id == conversation.id).values(body=None)
-    )
+    scrub_conversation(session, conversation.id)
     if referral is not None:
-        referral.details = {"erased": True, "source": referral.source, "channel": referral.channel}
+        scrub_referral(referral, "erased")
         referral.status, referral.updated_at = "withdrawn", now
     session.add(
         ErasureRecord(
@@ -99,3 +103,41 @@ def erase_conversation(
             referral_reference=referral.reference if referral else None,
         )
     )
+
+
+def scrub_conversation(session: Session, conversation_id: int) -> None:
+    """Stop pending sends, drop consent records and blank message bodies of a conversation."""
+    cancel_pending_for(session, conversation_id)
+    session.execute(delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id))
+    session.execute(
+        update(Message).where(Message.conversation_id == conversation_id).values(body=None)
+    )
+
+
+def scrub_referral(referral: Referral, marker: str) -> None:
+    """Replace a referral's personal details with the anonymous facts the figures need."""
+    referral.details = {marker: True, "source": referral.source, "channel": referral.channel}
+
+
+def erase_referral(session: Session, referral: Referral, who: str, now: datetime) -> None:
+    """Erase a referral's personal data on request, wherever it came from, and record it."""
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.referral_id == referral.id)
+    )
+    if conversation is not None:
+        erase_conversation(session, conversation, who, now)
+        conversation.state = {**conversation.state, "answers": {}}
+    else:
+        scrub_referral(referral, "erased")
+        session.add(
+            ErasureRecord(
+                conversation_id=None,
+                requested_by=who,
+                erased_at=now,
+                referral_reference=referral.reference,
+            )
+        )
+    session.execute(delete(ReferralNote).where(ReferralNote.referral_id == referral.id))
+    if referral.status in LIVE:
+        referral.status = "withdrawn"
+    referral.updated_at = now

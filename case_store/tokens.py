@@ -20,7 +20,7 @@ SCOPES = (
     "conferences:read",
     "conferences:write",
 )
-TOKEN_PREFIX = "rjt_"  # noqa: S105 - a public marker, not a secret
+TOKEN_PREFIX = "rjt_"  # noqa: S105 - a public marker, not a secret  # nosec B105
 
 
 class ScopeError(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,11 +15,14 @@ from case_store.crypto import Vault, install_vault
 from case_store.db import Database
 from case_store.migrate import upgrade
 from case_store.references import random_reference
+from case_store.retention import Periods, purge
 from webhooks.conferencing import ConferenceDesk
 from webhooks.config import Settings
 from webhooks.delivery import Sender
 from webhooks.notifications import EmailNotifier
 from webhooks.worker import OutboxWorker
+
+log = logging.getLogger(__name__)
 
 
 def _default_detector() -> Any:
@@ -87,11 +91,20 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     return senders
 
 
-def build_worker(runtime: Runtime) -> OutboxWorker:
-    """The outbox worker for this runtime."""
+def build_worker(runtime: Runtime, *, retention: bool = True) -> OutboxWorker:
+    """The outbox worker for this runtime; it applies the retention policy daily."""
     return OutboxWorker(
         runtime.db,
         build_senders(runtime.settings),
         runtime.conversations.clock,
         schedules=lambda session, now: runtime.desk.run_schedules(session, now),
+        housekeeping=(lambda now: purge_expired(runtime, now)) if retention else None,
     )
+
+
+def purge_expired(runtime: Runtime, now: datetime) -> dict[str, int]:
+    """Apply the profile's retention periods; log and return the counts per kind."""
+    counts = purge(runtime.db, Periods.from_profile(runtime.profile.retention_days), now)
+    level = logging.INFO if any(counts.values()) else logging.DEBUG
+    log.log(level, "retention purge", extra={"event": "retention_purge", "counts": counts})
+    return counts

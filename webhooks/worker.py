@@ -21,6 +21,8 @@ from webhooks.delivery import Delivered, Sender, SendError
 log = logging.getLogger(__name__)
 CHAT_KINDS = {"sms", "telegram"}
 Schedules = Callable[[Session, datetime], object]
+Housekeeping = Callable[[datetime], object]
+DAY_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,21 @@ class OutboxWorker:
         batch: int = 10,
         schedules: Schedules | None = None,
         schedule_every: float = 30.0,
+        housekeeping: Housekeeping | None = None,
+        housekeeping_every: float = DAY_SECONDS,
     ) -> None:
-        """Work on `db` with a sender per kind of item, running `schedules` now and then."""
+        """Work on `db` with a sender per kind of item, running `schedules` now and then.
+
+        `housekeeping` (the retention purge) runs in its own transactions, once at start and
+        then every `housekeeping_every` seconds.
+        """
         self.db, self.senders, self.clock = db, senders, clock
         self.lease_seconds, self.batch = lease_seconds, batch
         self.schedules, self.schedule_every = schedules, schedule_every
         self.schedules_ran_at: datetime | None = None
-        self.random = random.Random()  # noqa: S311 - jitter, not security
+        self.housekeeping, self.housekeeping_every = housekeeping, housekeeping_every
+        self.housekeeping_ran_at: datetime | None = None
+        self.random = random.Random()  # noqa: S311 - jitter, not security  # nosec B311
 
     def run_schedules(self) -> None:
         """Queue whatever the schedules say is due (idempotent: safe after a restart)."""
@@ -67,10 +77,22 @@ class OutboxWorker:
         last = self.schedules_ran_at
         return last is None or (self.clock() - last).total_seconds() >= self.schedule_every
 
+    def run_housekeeping(self) -> None:
+        """Run the housekeeping if it is due; a failure waits for the next period."""
+        now = self.clock()
+        last = self.housekeeping_ran_at
+        if self.housekeeping is None or (
+            last is not None and (now - last).total_seconds() < self.housekeeping_every
+        ):
+            return
+        self.housekeeping_ran_at = now
+        self.housekeeping(now)
+
     def run_once(self) -> int:
         """Run due schedules, then claim and process one batch; the number of items sent."""
         if self._schedules_due():
             self.run_schedules()
+        self.run_housekeeping()
         with self.db.transaction() as session:
             ids = claim(session, self.clock(), self.lease_seconds, self.batch)
         for item_id in ids:
@@ -116,6 +138,7 @@ class OutboxWorker:
     def _sent(self, job: _Job, delivered: Delivered) -> None:
         """Record the provider's acceptance on the item and its message."""
         now = self.clock()
+        log.debug("sent", extra={"event": "sent", "kind": job.kind, "outbox_id": job.id})
         with self.db.transaction() as session:
             item = session.get_one(OutboxItem, job.id)
             mark_sent(session, item, now)
@@ -126,7 +149,8 @@ class OutboxWorker:
 
     def _failed(self, job: _Job, error: SendError) -> None:
         """Retry later, or dead-letter; an opt-out marks the person."""
-        log.warning("send %s (%s) failed: %s", job.id, job.kind, error)
+        event = {"event": "send_failed", "kind": job.kind, "outbox_id": job.id}
+        log.warning("send failed", extra={**event, "error": str(error)})
         with self.db.transaction() as session:
             item = session.get_one(OutboxItem, job.id)
             mark_failed(
