@@ -21,10 +21,19 @@ class VolunteerReply:
 
 def parse_volunteer_reply(text: str, labels: Labels) -> VolunteerReply:
     """Split a reply into its answer and its code; either may be missing."""
-    words = normalise(text).split()
+    words = [w.strip(".!,;:") for w in normalise(text).split() if w.strip(".!,;:")]
     yes, no = labels.words("volunteer_yes"), labels.words("volunteer_no")
     codes = [w for w in words if CODE.match(w.upper()) and w not in yes | no]
+    for candidate in codes:  # "can't make it K7P2": MAKE looks like a code too
+        rest = _answer(" ".join(w for w in words if w != candidate), yes, no)
+        if rest is not None:
+            return VolunteerReply(rest, candidate.upper())
     code = codes[0].upper() if len(codes) == 1 else None
-    rest = " ".join(w for w in words if w.upper() != code).strip(" .!,")
-    answer = "yes" if rest in yes else "no" if rest in no else None
-    return VolunteerReply(answer, code)
+    rest_text = " ".join(w for w in words if w.upper() != code)
+    return VolunteerReply(_answer(rest_text, yes, no), code)
+
+
+def _answer(rest: str, yes: frozenset[str], no: frozenset[str]) -> str | None:
+    """yes, no, or None for what is left once any code is taken out."""
+    rest = rest.strip(" .!,")
+    return "yes" if rest in yes else "no" if rest in no else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, abort, request
 from twilio.twiml.messaging_response import MessagingResponse
@@ -18,6 +19,7 @@ from webhooks.runtime import Runtime, current_runtime
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/webhooks/twilio")
 MAX_BODY_CHARS = 1600
+SID = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 def _checked_runtime() -> Runtime:
@@ -42,6 +44,20 @@ def _required(name: str) -> str:
     return value
 
 
+def _sid() -> str:
+    """Twilio's MessageSid (letters and digits); 400 for anything else, before it is stored."""
+    sid = _required("MessageSid")
+    if not SID.fullmatch(sid):
+        abort(400, description="MessageSid is not a Twilio message id.")
+    return sid
+
+
+def _error_code() -> str | None:
+    """Twilio's ErrorCode: digits, or None."""
+    code = request.form.get("ErrorCode")
+    return code if code and code.isdigit() and len(code) <= 16 else None
+
+
 def twiml(texts: list[str]) -> Response:
     """A TwiML answer holding each text as a <Message>; none means send nothing."""
     answer = MessagingResponse()
@@ -54,7 +70,7 @@ def twiml(texts: list[str]) -> Response:
 def inbound_sms() -> Response:
     """Record the message once, step the conversation, answer with the replies."""
     runtime = _checked_runtime()
-    sid, sender = _required("MessageSid"), _required("From")
+    sid, sender = _sid(), _required("From")
     body = request.form.get("Body", "")[:MAX_BODY_CHARS]
     address = parse_phone(sender) or sender
     answered = volunteer_answer(runtime, address, body, sid)
@@ -88,9 +104,9 @@ def volunteer_answer(runtime: Runtime, phone: str, body: str, sid: str) -> list[
 def delivery_status() -> Response:
     """Move an outbound message's status forward; an opted-out error marks the person."""
     runtime = _checked_runtime()
-    sid, status = _required("MessageSid"), _required("MessageStatus")
+    sid, status = _sid(), _required("MessageStatus")
     with runtime.db.transaction() as session:
         apply_status(
-            session, sid, status, request.form.get("ErrorCode"), runtime.conversations.clock()
+            session, sid, status, _error_code(), runtime.conversations.clock()
         )
     return Response(status=204)

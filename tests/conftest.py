@@ -100,6 +100,9 @@ def environ(database_url: str, tmp_path: Path) -> dict[str, str]:
         "RJ_ENCRYPTION_KEYS": ",".join(TEST_KEYS),
         "RJ_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
         "RJ_COORDINATOR_EMAILS": "coordinator@example.org",
+        # whole conversations in a second; tests/test_rate_limits.py sets real limits
+        "RJ_RATE_LIMIT_SENDER": "1000 per minute",
+        "RJ_RATE_LIMIT_API": "5000 per minute",
     }
 
 

@@ -24,6 +24,7 @@ class TwilioStub:
         self._lock = threading.Lock()
         self._failures: list[tuple[int, int, str]] = []
         self._failing_numbers: dict[str, tuple[int, int, str]] = {}
+        self.delay = 0.0  # seconds before each answer: a slow provider, for fault tests
         self.server = StubServer(self._route)
 
     @property
@@ -73,6 +74,7 @@ class TwilioStub:
             return 404, _error(20404, "The requested resource was not found", 404)
         if match["sid"] != self.account_sid or not self._authorised(headers):
             return 401, _error(20003, "Authenticate", 401)
+        time.sleep(self.delay)
         with self._lock:
             failure = self._failing_numbers.get(params.get("To", "")) or (
                 self._failures.pop(0) if self._failures else None
