@@ -281,3 +281,16 @@ class InvitationEvent(Base):
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = _ts()
+
+
+class StaffUser(Base):
+    """A co-ordinator's dashboard login; only an argon2 hash of the password is stored."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _ts()
+    last_login_at: Mapped[datetime | None] = _ts(nullable=True)

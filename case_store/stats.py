@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from case_store.lifecycle import LIVE, STATUSES
-from case_store.models import Referral
+from case_store.models import Conference, Referral
 
 SOURCES = ("victims_hub", "police", "partner_agency", "self")
 CHANNELS = ("sms", "telegram", "web", "api")
@@ -25,15 +25,50 @@ def _bounds(start: date | None, end: date | None) -> tuple[datetime | None, date
     return lower, upper
 
 
-def referrals_in(session: Session, start: date | None, end: date | None) -> list[Referral]:
-    """Referrals received in the period."""
+def referrals_in(session: Session, start: date | None, end: date | None) -> list[Row[Any]]:
+    """The plain (never personal, never decrypted) columns of referrals received in the period."""
     lower, upper = _bounds(start, end)
-    query = select(Referral)
+    query = select(
+        Referral.source,
+        Referral.channel,
+        Referral.status,
+        Referral.urgent,
+        Referral.created_at,
+        Referral.first_contact_at,
+    )
     if lower:
         query = query.where(Referral.created_at >= lower)
     if upper:
         query = query.where(Referral.created_at < upper)
-    return list(session.scalars(query))
+    return list(session.execute(query))
+
+
+def conferences_held(
+    session: Session, start: date | None, end: date | None, now: datetime | None = None
+) -> int:
+    """Conferences not cancelled whose start fell in the period and has passed."""
+    lower, upper = _bounds(start, end)
+    moment = now or datetime.now(UTC)
+    upper = min(upper, moment) if upper else moment
+    query = select(func.count()).where(
+        Conference.status != "cancelled", Conference.starts_at < upper
+    )
+    if lower:
+        query = query.where(Conference.starts_at >= lower)
+    return int(session.scalar(query) or 0)
+
+
+def monthly_by_source(
+    session: Session, start: date | None, end: date | None
+) -> dict[str, dict[str, int]]:
+    """Referrals per month ("2026-11") by source, oldest month first."""
+    months: dict[str, Counter[str]] = {}
+    for row in referrals_in(session, start, end):
+        months.setdefault(row.created_at.strftime("%Y-%m"), Counter())[row.source] += 1
+    return {
+        month: {source: months[month].get(source, 0) for source in SOURCES}
+        for month in sorted(months)
+    }
 
 
 def _counts(values: list[str], keys: tuple[str, ...]) -> dict[str, int]:
@@ -42,7 +77,7 @@ def _counts(values: list[str], keys: tuple[str, ...]) -> dict[str, int]:
     return {**{key: counter.get(key, 0) for key in keys}, **counter}
 
 
-def _median_days(rows: list[Referral]) -> float | None:
+def _median_days(rows: list[Row[Any]]) -> float | None:
     """Median days from referral to first contact, over those contacted."""
     days = [
         (r.first_contact_at - r.created_at).total_seconds() / 86400
@@ -53,10 +88,11 @@ def _median_days(rows: list[Referral]) -> float | None:
 
 
 def board_figures(
-    session: Session, start: date | None, end: date | None, conferences_held: int = 0
+    session: Session, start: date | None, end: date | None, now: datetime | None = None
 ) -> dict[str, Any]:
     """Every figure the board asks for, for referrals received in the period."""
     rows = referrals_in(session, start, end)
+    held = conferences_held(session, start, end, now)
     statuses = [r.status for r in rows]
     return {
         "period": {
@@ -69,7 +105,7 @@ def board_figures(
         "by_status": _counts(statuses, STATUSES),
         "urgent": sum(r.urgent for r in rows),
         "reached_conference": sum(s in REACHED_CONFERENCE for s in statuses),
-        "conferences_held": conferences_held,
+        "conferences_held": held,
         "live": sum(s in LIVE for s in statuses),
         "closed": statuses.count("closed"),
         "withdrawn": statuses.count("withdrawn"),

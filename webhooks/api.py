@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from case_store.audit import audit
 from case_store.intake import ReferralIn, submit
-from case_store.lifecycle import can_move
 from case_store.models import IdempotencyRecord, Referral, ReferralNote
 from case_store.references import unique_reference
 from case_store.referrals import find_referral
@@ -30,6 +29,7 @@ from webhooks.api_schemas import (
     StatsQuery,
 )
 from webhooks.auth import require_scope
+from webhooks.casework import change_referral
 from webhooks.errors import ApiError
 from webhooks.openapi import openapi_document, spec
 from webhooks.runtime import current_runtime
@@ -201,28 +201,6 @@ def patch_referral(reference: str) -> Response:
         return jsonify(referral_json(session, referral))
 
 
-def change_referral(
-    session: Session, referral: Referral, actor: str, status: str | None, note: str | None, now: Any
-) -> None:
-    """Apply a status change and a note, audited; 409 for a move the lifecycle forbids."""
-    if status and status != referral.status:
-        if not can_move(referral.status, status):
-            raise ApiError(
-                409,
-                "illegal_transition",
-                f"A referral cannot move from {referral.status} to {status}.",
-            )
-        audit(session, actor, "status", referral.reference, now, f"{referral.status}->{status}")
-        referral.status, referral.updated_at = status, now
-        if status == "contacted" and referral.first_contact_at is None:
-            referral.first_contact_at = now
-    if note:
-        session.add(ReferralNote(referral_id=referral.id, author=actor, text=note, created_at=now))
-        audit(session, actor, "note", referral.reference, now)
-        referral.updated_at = now
-    session.flush()
-
-
 def referral_json(session: Session, referral: Referral) -> dict[str, Any]:
     """A referral as the API shows it."""
     details = dict(referral.details or {})
@@ -258,5 +236,7 @@ def referral_json(session: Session, referral: Referral) -> dict[str, Any]:
 def stats() -> Response:
     """The board figures for a period."""
     query: StatsQuery = request.context.query  # type: ignore[attr-defined]
-    with current_runtime().db.transaction() as session:
-        return jsonify(board_figures(session, query.from_, query.to))
+    runtime = current_runtime()
+    with runtime.db.transaction() as session:
+        now = runtime.conversations.clock()
+        return jsonify(board_figures(session, query.from_, query.to, now))

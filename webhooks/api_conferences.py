@@ -9,11 +9,8 @@ from flask import Blueprint, Response, g, jsonify, request
 from spectree import Response as Resp
 from sqlalchemy.orm import Session
 
-from case_store.audit import audit
-from case_store.conferences import confirmed_count, create_conference
-from case_store.lifecycle import LIVE
+from case_store.conferences import confirmed_count
 from case_store.models import Conference, Referral, Volunteer
-from case_store.referrals import find_referral
 from case_store.volunteers import add_volunteer, all_volunteers
 from webhooks.api_schemas import (
     ConferenceChange,
@@ -25,6 +22,7 @@ from webhooks.api_schemas import (
     VolunteerOut,
 )
 from webhooks.auth import require_scope
+from webhooks.casework import checked_start, schedule_conference
 from webhooks.errors import ApiError
 from webhooks.openapi import spec
 from webhooks.runtime import current_runtime
@@ -41,11 +39,6 @@ ERRORS = {
 def _now() -> datetime:
     """The service clock."""
     return current_runtime().conversations.clock()
-
-
-def _invalid(field: str, message: str) -> ApiError:
-    """A 422 naming one field."""
-    return ApiError(422, "invalid_fields", "Some fields are not valid.", {field: message})
 
 
 # -- volunteers ------------------------------------------------------------------------------
@@ -119,68 +112,24 @@ def conference_json(session: Session, conference: Conference) -> dict[str, Any]:
     }
 
 
-def _checked_start(starts_at: datetime, field: str = "starts_at") -> datetime:
-    """An aware start time in the future."""
-    if starts_at.tzinfo is None:
-        raise _invalid(field, "give a UTC offset, like 2026-12-03T10:00:00+00:00")
-    if starts_at <= _now():
-        raise _invalid(field, "the conference must be in the future")
-    return starts_at
-
-
-def _volunteers(session: Session, ids: list[int]) -> list[Volunteer]:
-    """The active volunteers with these ids, or a 422."""
-    found = {v.id: v for v in all_volunteers(session, active_only=True) if v.id in set(ids)}
-    missing = [str(i) for i in dict.fromkeys(ids) if i not in found]
-    if missing:
-        raise _invalid("volunteers", f"unknown or inactive volunteers: {', '.join(missing)}")
-    return [found[i] for i in dict.fromkeys(ids)]
-
-
-def _live_referral(session: Session, reference: str) -> Referral:
-    """The referral a conference is for; 422 when unknown or closed."""
-    referral = find_referral(session, reference)
-    if referral is None:
-        raise _invalid("referral", f"no referral {reference}")
-    if referral.status not in LIVE:
-        raise _invalid("referral", f"the referral is {referral.status}")
-    return referral
-
-
 @bp.post("/conferences")
 @require_scope("conferences:write")
 @spec.validate(json=ConferenceIn, resp=Resp(HTTP_201=ConferenceOut, **ERRORS), tags=["conferences"])
 def create() -> tuple[Response, int]:
     """Arrange a conference and invite each volunteer by SMS."""
     body: ConferenceIn = request.context.json  # type: ignore[attr-defined]
-    runtime, now = current_runtime(), _now()
+    runtime = current_runtime()
     with runtime.db.transaction() as session:
-        referral = _live_referral(session, body.referral)
-        starts_at = _checked_start(body.starts_at)
-        offset = starts_at.utcoffset()
-        conference = create_conference(
+        conference = schedule_conference(
             session,
-            referral_id=referral.id,
-            starts_at=starts_at,
-            utc_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+            runtime,
+            g.actor,
+            reference=body.referral,
+            starts_at=body.starts_at,
             venue=body.venue,
-            volunteers=_volunteers(session, body.volunteers),
+            volunteer_ids=body.volunteers,
             min_facilitators=body.min_facilitators,
-            now=now,
         )
-        session.refresh(conference)
-        runtime.desk.invite_all(session, conference, now)
-        if referral.status != "conference_scheduled":
-            audit(
-                session,
-                g.actor,
-                "status",
-                referral.reference,
-                now,
-                f"{referral.status}->conference_scheduled",
-            )
-            referral.status, referral.updated_at = "conference_scheduled", now
-        audit(session, g.actor, "conference", referral.reference, now, f"#{conference.id}")
         return jsonify(conference_json(session, conference)), 201
 
 
@@ -217,7 +166,7 @@ def move(conference_id: int) -> Response:
     with runtime.db.transaction() as session:
         conference = _scheduled(session, conference_id)
         if body.starts_at is not None:
-            conference.starts_at = _checked_start(body.starts_at)
+            conference.starts_at = checked_start(body.starts_at, now)
         if body.venue is not None:
             conference.venue = body.venue
         conference.updated_at = now

@@ -8,6 +8,7 @@ from flask import Flask
 
 from webhooks.config import Settings, load_settings
 from webhooks.errors import register_error_handlers
+from webhooks.limits import init_limiter
 from webhooks.runtime import Runtime, build_runtime
 
 
@@ -26,8 +27,17 @@ def create_app(
     )
     app.extensions["rj"] = runtime
     register_error_handlers(app)
+    init_limiter(app, runtime.settings)
     _register_blueprints(app)
+    _apply_rate_limits(app)
     return app
+
+
+def _apply_rate_limits(app: Flask) -> None:
+    """Per-sender and per-token limits on the registered views."""
+    from webhooks.rate_limits import apply_rate_limits
+
+    apply_rate_limits(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -45,3 +55,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(conferences_bp)
     spec.register(app)
+    _register_pages(app, app.extensions["rj"])
+
+
+def _register_pages(app: Flask, runtime: Runtime) -> None:
+    """The pages people use in a browser: the dashboard, and /try/ outside production."""
+    from webhooks.dashboard import init_dashboard
+    from webhooks.limits import limit
+    from webhooks.try_page import bp as try_bp
+
+    app.register_blueprint(try_bp)
+    init_dashboard(app, runtime)
+    limit(app, "try.send", "60 per minute")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,7 +22,10 @@ from case_store.db import Database
 from case_store.migrate import upgrade
 from case_store.stats import board_figures
 from case_store.tokens import SCOPES, ScopeError, create_token, list_tokens, revoke_token
+from webhooks.cli_privacy import keys, purge
+from webhooks.cli_users import user
 from webhooks.config import DEFAULT_PORT, Settings, load_settings
+from webhooks.logs import configure_logging, log_services
 from webhooks.reports import render_report
 from webhooks.runtime import build_runtime, build_worker
 from webhooks.worker import start_worker_thread
@@ -31,10 +35,7 @@ from webhooks.worker import start_worker_thread
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def main(verbose: bool) -> None:
     """rj-frontdoor: a messaging front door for Restorative Justice services."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if verbose else os.environ.get("RJ_LOG_LEVEL", "WARNING"))
 
 
 @main.group()
@@ -108,6 +109,7 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
 
     from webhooks.app import create_app
 
+    log_services()
     settings = load_settings(port=port)
     runtime = build_runtime(settings)
     app = create_app(runtime=runtime)
@@ -128,6 +130,7 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between idle polls.")
 def worker(poll: float) -> None:
     """Run the outbox worker alone (several may run against PostgreSQL)."""
+    log_services()
     runtime = build_runtime(load_settings())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -259,3 +262,8 @@ def telegram_poll(no_worker: bool, timeout: int) -> None:
         poll(client, UpdateHandler(runtime.conversations, runtime.db), stop, timeout)
     except KeyboardInterrupt:
         stop.set()
+
+
+main.add_command(user)
+main.add_command(purge)
+main.add_command(keys)

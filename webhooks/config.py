@@ -10,11 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import load_dotenv
+from limits import parse_many
 
 from case_store.crypto import new_fernet_key
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 8000
+# A person typing, or tapping buttons, answers a question every few seconds at most; a
+# flood (a script, an auto-responder loop) is faster and does not stop.
+DEFAULT_SENDER_LIMIT = "30 per minute;300 per day"
+DEFAULT_API_LIMIT = "300 per minute"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class Settings:
     mail_from: str = "rj-frontdoor@localhost"
     coordinator_emails: tuple[str, ...] = field(default=())
     max_body_bytes: int = 64 * 1024
+    redis_url: str | None = None
+    rate_limit_sender: str = DEFAULT_SENDER_LIMIT
+    rate_limit_api: str = DEFAULT_API_LIMIT
+    dashboard_idle_minutes: int = 30
+    quick_exit_url: str = "https://www.bbc.co.uk/weather"
 
     @property
     def twilio_enabled(self) -> bool:
@@ -73,6 +83,16 @@ def _flag(value: str | None) -> bool:
 def _list(value: str | None) -> tuple[str, ...]:
     """A comma-separated list without blanks."""
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _rate(value: str | None, default: str) -> str:
+    """A Flask-Limiter rule such as "30 per minute;300 per day", checked at start-up."""
+    rule = (value or "").strip() or default
+    try:
+        parse_many(rule)
+    except ValueError as exc:
+        raise ValueError(f"not a rate limit: {rule!r} (e.g. '30 per minute;300 per day')") from exc
+    return rule
 
 
 def _generated(instance: Path, name: str, make: str) -> str:
@@ -118,4 +138,9 @@ def load_settings(environ: Mapping[str, str] | None = None, port: int = DEFAULT_
         smtp_starttls=_flag(env.get("RJ_SMTP_STARTTLS")),
         mail_from=env.get("RJ_MAIL_FROM") or "rj-frontdoor@localhost",
         coordinator_emails=_list(env.get("RJ_COORDINATOR_EMAILS")),
+        redis_url=env.get("RJ_REDIS_URL") or None,
+        rate_limit_sender=_rate(env.get("RJ_RATE_LIMIT_SENDER"), DEFAULT_SENDER_LIMIT),
+        rate_limit_api=_rate(env.get("RJ_RATE_LIMIT_API"), DEFAULT_API_LIMIT),
+        dashboard_idle_minutes=int(env.get("RJ_DASHBOARD_IDLE_MINUTES") or 30),
+        quick_exit_url=env.get("RJ_QUICK_EXIT_URL") or "https://www.bbc.co.uk/weather",
     )

@@ -1,0 +1,127 @@
+"""Casework shared by the API and the dashboard: status changes, notes, conferences.
+
+Refusals are `ApiError`s (status, code, message, fields): the API answers them as JSON,
+the dashboard shows their message on the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from case_store.audit import audit
+from case_store.conferences import create_conference
+from case_store.lifecycle import LIVE, can_move
+from case_store.models import Conference, Referral, ReferralNote, Volunteer
+from case_store.referrals import find_referral
+from case_store.volunteers import all_volunteers
+from webhooks.errors import ApiError
+from webhooks.runtime import Runtime
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """A 422 naming one field."""
+    return ApiError(422, "invalid_fields", "Some fields are not valid.", {field: message})
+
+
+def change_referral(
+    session: Session,
+    referral: Referral,
+    actor: str,
+    status: str | None,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """Apply a status change and a note, audited; 409 for a move the lifecycle forbids."""
+    if status and status != referral.status:
+        if not can_move(referral.status, status):
+            raise ApiError(
+                409,
+                "illegal_transition",
+                f"A referral cannot move from {referral.status} to {status}.",
+            )
+        audit(session, actor, "status", referral.reference, now, f"{referral.status}->{status}")
+        referral.status, referral.updated_at = status, now
+        if status == "contacted" and referral.first_contact_at is None:
+            referral.first_contact_at = now
+    if note:
+        session.add(ReferralNote(referral_id=referral.id, author=actor, text=note, created_at=now))
+        audit(session, actor, "note", referral.reference, now)
+        referral.updated_at = now
+    session.flush()
+
+
+def checked_start(starts_at: datetime, now: datetime, field: str = "starts_at") -> datetime:
+    """An aware start time in the future."""
+    if starts_at.tzinfo is None:
+        raise invalid(field, "give a UTC offset, like 2026-12-03T10:00:00+00:00")
+    if starts_at <= now:
+        raise invalid(field, "the conference must be in the future")
+    return starts_at
+
+
+def chosen_volunteers(session: Session, ids: list[int]) -> list[Volunteer]:
+    """The active volunteers with these ids, or a 422."""
+    if not ids:
+        raise invalid("volunteers", "choose at least one volunteer")
+    wanted = set(ids)
+    found = {v.id: v for v in all_volunteers(session, active_only=True) if v.id in wanted}
+    missing = [str(i) for i in dict.fromkeys(ids) if i not in found]
+    if missing:
+        raise invalid("volunteers", f"unknown or inactive volunteers: {', '.join(missing)}")
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def live_referral(session: Session, reference: str) -> Referral:
+    """The referral a conference is for; 422 when unknown or closed."""
+    referral = find_referral(session, reference)
+    if referral is None:
+        raise invalid("referral", f"no referral {reference}")
+    if referral.status not in LIVE:
+        raise invalid("referral", f"the referral is {referral.status}")
+    return referral
+
+
+def schedule_conference(
+    session: Session,
+    runtime: Runtime,
+    actor: str,
+    *,
+    reference: str,
+    starts_at: datetime,
+    venue: str,
+    volunteer_ids: list[int],
+    min_facilitators: int,
+) -> Conference:
+    """Arrange a conference, invite each volunteer by SMS, and move the referral on."""
+    now = runtime.conversations.clock()
+    referral = live_referral(session, reference)
+    starts_at = checked_start(starts_at, now)
+    if not venue.strip():
+        raise invalid("venue", "say where the conference is")
+    offset = starts_at.utcoffset()
+    conference = create_conference(
+        session,
+        referral_id=referral.id,
+        starts_at=starts_at,
+        utc_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+        venue=venue.strip(),
+        volunteers=chosen_volunteers(session, volunteer_ids),
+        min_facilitators=min_facilitators,
+        now=now,
+    )
+    session.refresh(conference)
+    runtime.desk.invite_all(session, conference, now)
+    if referral.status != "conference_scheduled":
+        audit(
+            session,
+            actor,
+            "status",
+            referral.reference,
+            now,
+            f"{referral.status}->conference_scheduled",
+        )
+        referral.status, referral.updated_at = "conference_scheduled", now
+    audit(session, actor, "conference", referral.reference, now, f"#{conference.id}")
+    return conference
