@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, render_template, request, session
 from sqlalchemy.orm import Session
 
+from bot.render import Renderer
 from bot.service import Inbound
 from case_store.models import Conversation
 from webhooks.dashboard.blueprint import TEMPLATES
@@ -32,7 +33,6 @@ bp = Blueprint(
 VIEWS = {"sms": "web-sms", "telegram": "web-buttons"}
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 MAX_TEXT = 1000
-STALE = "That button is from an earlier question. Please answer the latest one."
 
 
 @bp.before_request
@@ -45,6 +45,7 @@ def _off_in_production() -> None:
 @bp.get("/")
 def page() -> str:
     """The two simulated phones."""
+    _new_people()  # before the page's first sends, which run side by side
     return render_template("try/page.html", exit_url=current_runtime().settings.quick_exit_url)
 
 
@@ -85,12 +86,22 @@ def _body() -> tuple[str, str, str, str | None]:
     return view, text.strip(), message_id, step
 
 
+def _new_people() -> None:
+    """A new address for each view in this browser's session cookie.
+
+    Made when the page loads (and on reset), never inside /try/send: the two views send at
+    the same moment, and two answers each setting the cookie would lose one address.
+    """
+    for view in VIEWS:
+        session[f"try_{view}"] = f"try-{view}-{uuid.uuid4().hex}"
+
+
 def _address(view: str) -> str:
-    """This browser session's address for the view (made on first use)."""
-    key = f"try_{view}"
-    if key not in session:
-        session[key] = f"try-{view}-{uuid.uuid4().hex}"
-    return str(session[key])
+    """This browser session's address for the view; 400 before the page was loaded."""
+    address = session.get(f"try_{view}")
+    if not address:
+        abort(400, description="Load /try/ first.")
+    return str(address)
 
 
 @bp.post("/send")
@@ -113,13 +124,13 @@ def send() -> Response:
         for r in outcome.replies
     ]
     if hook is not None and hook.stale:
-        replies = [{"text": STALE, "buttons": [], "step": None}]
+        note = Renderer(VIEWS[view], current_runtime().profile).text("old_button")
+        replies = [{"text": note, "buttons": [], "step": None}]
     return jsonify({"replies": replies, "duplicate": outcome.duplicate})
 
 
 @bp.post("/reset")
 def reset() -> Response:
     """Start again as a new person in both views."""
-    for view in VIEWS:
-        session.pop(f"try_{view}", None)
+    _new_people()
     return jsonify({"ok": True})

@@ -62,6 +62,7 @@ class ButtonPress:
     query: CallbackQuery
     step: str | None
     answer: str
+    old_button_note: str
 
     def accept(self, conversation: Conversation) -> bool:
         """Only a button for the question now asked may answer it (a pending confirm first)."""
@@ -72,7 +73,7 @@ class ButtonPress:
         self, session: Session, conversation: Conversation, stepped: bool, now: datetime
     ) -> None:
         """Always answer the press; show the choice back on the question once answered."""
-        note = None if stepped else "That question has already been answered."
+        note = None if stepped else self.old_button_note
         _queue(
             session,
             f"cb:{self.query.id}",
@@ -158,7 +159,8 @@ class UpdateHandler:
             self._clear_chat(query, str(chat), update_key)
             return None
         inbound = Inbound(CHANNEL, str(chat), answer or "?", message_id=update_key)
-        hook = ClearChatOffer(self.renderer, ButtonPress(query, step, answer))
+        press = ButtonPress(query, step, answer, self.renderer.text("old_button"))
+        hook = ClearChatOffer(self.renderer, press)
         return self.service.handle(inbound, delivery="outbox", hook=hook)
 
     def _clear_chat(self, query: CallbackQuery, chat: str, update_key: str) -> None:

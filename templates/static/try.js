@@ -21,7 +21,7 @@
     body.textContent = text;
     item.appendChild(body);
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    log.parentNode.scrollTop = log.parentNode.scrollHeight;
     return item;
   }
 
@@ -39,7 +39,7 @@
 
   function setUp(phone) {
     var view = phone.getAttribute("data-view");
-    var log = phone.querySelector(".log");
+    var log = phone.querySelector(".log ol");
     var form = phone.querySelector("form");
     var input = form.querySelector("input");
 

@@ -82,6 +82,10 @@ class ToggleForm(FlaskForm):
     """A button-only form (deactivate, reactivate)."""
 
 
+class RetryForm(FlaskForm):
+    """A button-only form: try a failed send again."""
+
+
 class PeriodForm(FlaskForm):
     """A report period (GET form: no CSRF needed)."""
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest
 
 from case_store.lifecycle import STATUSES
 from case_store.models import Referral
+from case_store.outbox import count_dead
 from webhooks.dashboard.blueprint import bp
 from webhooks.runtime import current_runtime
 
@@ -62,6 +63,7 @@ def queue() -> str:
         counts = dict(
             session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
         )
+        failed_sends = count_dead(session)
     page = rows[:PAGE_SIZE]
     more = len(rows) > PAGE_SIZE
     next_after = f"{'u' if page[-1].urgent else 'n'}-{page[-1].id}" if more and page else None
@@ -74,6 +76,7 @@ def queue() -> str:
         sources=SOURCES,
         channels=CHANNELS,
         next_after=next_after,
+        failed_sends=failed_sends,
     )
 
 
