@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import phonenumbers
 
@@ -121,6 +122,12 @@ def parse_crime_ref(text: str) -> str | None:
 
 def parse_phone(text: str, region: str = "GB") -> str | None:
     """A possible phone number in E.164 (Ofcom's drama range is accepted on purpose)."""
+    return _parse_phone(text, region)
+
+
+@lru_cache(maxsize=1024)  # each inbound SMS parses its sender twice (rate limit, webhook)
+def _parse_phone(text: str, region: str) -> str | None:
+    """parse_phone, remembered for recent senders."""
     try:
         number = phonenumbers.parse(text.strip(), region)
     except phonenumbers.NumberParseException:

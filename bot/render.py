@@ -32,6 +32,7 @@ def _environment(locale: str) -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates are part of the release: no stat per render
     )
 
 

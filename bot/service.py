@@ -15,7 +15,12 @@ from bot.flow import Flow
 from bot.labels import load_labels
 from bot.profile import Profile
 from bot.render import Rendered, Renderer
-from case_store.conversations import already_received, open_conversation, record_message
+from case_store.conversations import (
+    already_received,
+    open_conversation,
+    record_message,
+    record_messages,
+)
 from case_store.db import Database
 from case_store.intake import SelfReferral, submit
 from case_store.models import Conversation, Referral
@@ -104,13 +109,23 @@ class ConversationService:
     ) -> Outcome:
         """Handle one inbound message; `delivery` is "inline" (reply now) or "outbox"."""
         with self.db.transaction() as session:
-            return self._handle(session, inbound, delivery, hook)
+            return self.handle_in(session, inbound, delivery, hook)
 
-    def _handle(
-        self, session: Session, inbound: Inbound, delivery: str, hook: TurnHook | None
+    def handle_in(
+        self,
+        session: Session,
+        inbound: Inbound,
+        delivery: str = "inline",
+        hook: TurnHook | None = None,
+        *,
+        checked: bool = False,
     ) -> Outcome:
-        """The body of handle(), inside the transaction."""
-        if inbound.message_id and already_received(session, inbound.channel, inbound.message_id):
+        """handle() inside the caller's transaction; `checked`: it has looked for a duplicate."""
+        if (
+            not checked
+            and inbound.message_id
+            and already_received(session, inbound.channel, inbound.message_id)
+        ):
             return Outcome(duplicate=True)
         now = self.clock()
         conv = open_conversation(session, inbound.channel, inbound.address, self.flow.id, now)
@@ -175,13 +190,13 @@ class ConversationService:
         delivery: str,
         now: datetime,
     ) -> None:
-        """Store replies; queue them in the outbox when they are not answered inline."""
-        for index, reply in enumerate(rendered):
-            status = "replied" if delivery == "inline" else "queued"
-            out = record_message(
-                session, conv, "out", reply.text, now, channel=conv.channel, status=status
-            )
-            if delivery == "outbox":
+        """Store replies (one INSERT); queue them in the outbox when not answered inline."""
+        status = "replied" if delivery == "inline" else "queued"
+        outbox = delivery == "outbox"
+        texts = [reply.text for reply in rendered]
+        ids = record_messages(session, conv, "out", texts, now, status=status, with_ids=outbox)
+        if outbox:
+            for index, (reply, out_id) in enumerate(zip(rendered, ids, strict=True)):
                 enqueue(
                     session,
                     kind=conv.channel,
@@ -191,10 +206,10 @@ class ConversationService:
                         "buttons": [list(b) for b in reply.buttons],
                         "step": reply.step,
                     },
-                    dedupe_key=f"reply:{out.id}:{index}",
+                    dedupe_key=f"reply:{out_id}:{index}",
                     now=now,
                     conversation_id=conv.id,
-                    message_id=out.id,
+                    message_id=out_id,
                 )
 
     # -- effects --------------------------------------------------------------------------

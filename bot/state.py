@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -32,8 +32,8 @@ class State:
         return cls(**{k: v for k, v in (saved or {}).items() if k in known})
 
     def dump(self) -> dict[str, Any]:
-        """A JSON-ready copy."""
-        return asdict(self)
+        """A JSON-ready copy (as dataclasses.asdict, without its deepcopy of every leaf)."""
+        return {name: _copy(getattr(self, name)) for name in _FIELDS}
 
     def add_flag(self, flag: str) -> None:
         """Record a flag once."""
@@ -43,3 +43,17 @@ class State:
     def fresh(self) -> State:
         """A new start that keeps only the opt-out choice."""
         return State(flow=self.flow, version=self.version, opted_out=self.opted_out)
+
+
+_FIELDS = tuple(f.name for f in fields(State))
+
+
+def _copy(value: Any) -> Any:
+    """A copy of JSON-shaped data: new dicts and lists, the same immutable leaves."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copy(item) for item in value)
+    return value

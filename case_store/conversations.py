@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from case_store.crypto import current_vault
@@ -51,10 +52,21 @@ def open_conversation(
 
 def already_received(session: Session, channel: str, channel_message_id: str) -> bool:
     """True when this channel message id has been recorded before."""
-    query = select(Message.id).where(
-        Message.channel == channel, Message.channel_message_id == channel_message_id
+    found = session.connection().execute(
+        _RECEIVED, {"channel": channel, "channel_message_id": channel_message_id}
     )
-    return session.scalar(query) is not None
+    return found.first() is not None
+
+
+# Core, built once: the duplicate check runs for every inbound message.
+_RECEIVED = (
+    select(Message.__table__.c.id)
+    .where(
+        Message.__table__.c.channel == bindparam("channel"),
+        Message.__table__.c.channel_message_id == bindparam("channel_message_id"),
+    )
+    .limit(1)
+)
 
 
 def channel_message_ids(
@@ -104,3 +116,43 @@ def record_message(
     session.add(message)
     session.flush()
     return message
+
+
+def record_messages(
+    session: Session,
+    conversation: Conversation,
+    direction: str,
+    bodies: list[str],
+    now: datetime,
+    *,
+    status: str,
+    with_ids: bool = False,
+) -> list[int]:
+    """Store several messages of one conversation in one statement (bodies encrypted).
+
+    Their ids, in order, when `with_ids`; otherwise an executemany with no RETURNING.
+    """
+    rows = [
+        {
+            "conversation_id": conversation.id,
+            "direction": direction,
+            "channel": conversation.channel,
+            "channel_message_id": None,
+            "body": body,
+            "status": status,
+            "error_code": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for body in bodies
+    ]
+    if not rows:
+        return []
+    table = cast(Table, Message.__table__)
+    if not with_ids:
+        session.execute(insert(table), rows)
+        return []
+    stored = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return [row.id for row in stored]

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+
+BUSY_TIMEOUT_SECONDS = 10
+# SQLite has one writer. Every transaction here starts with BEGIN IMMEDIATE, so threads of
+# one process queue for the file lock; SQLite's busy handler makes them poll with sleeps of
+# up to 100 ms, which starves some requests for a second under load. A lock per database
+# file hands the turn over at once, in arrival order; other processes still meet
+# busy_timeout.
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
 
 
 def _is_sqlite(url: str) -> bool:
@@ -21,7 +34,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -32,14 +45,53 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the database file, or None when it is not there."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino) if stat.S_ISREG(found.st_mode) else None
+
+
+def _watch_file(engine: Engine, path: str) -> None:
+    """A pooled connection is handed out only while its file is still the database at `path`.
+
+    A connection keeps the file it opened: moved away, replaced or restored from a backup,
+    it would go on reading and writing the old one. This is SQLite's pre-ping.
+    """
+
+    @event.listens_for(engine, "connect")
+    def remember(_dbapi: Any, record: Any) -> None:
+        record.info["file"] = _file_identity(path)
+
+    @event.listens_for(engine, "checkout")
+    def check(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("file") != _file_identity(path) or record.info.get("file") is None:
+            raise DisconnectionError("the SQLite file is not the one this connection opened")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the settings each database needs."""
+    """Create an engine with the settings each database needs.
+
+    SQLite files keep a small pool of open connections (SQLAlchemy's default): opening one
+    per transaction costs the connect, four PRAGMAs, and a WAL checkpoint on every close.
+    """
     if not _is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None, **kwargs)
+    engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin)
+    path = make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        _watch_file(engine, os.path.abspath(path))
     return engine
+
+
+def _write_lock(url: str) -> threading.RLock:
+    """The process-wide lock for one SQLite database."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(url, threading.RLock())
 
 
 class Database:
@@ -50,6 +102,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._lock = _write_lock(self.engine.url.render_as_string()) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,8 +112,21 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back on any error."""
-        with self.sessions() as session, session.begin():
+        with self._writer(), self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """SQLite: this process's turn at the write lock (then SQLite's own busy timeout)."""
+        if self._lock is None:
+            yield
+            return
+        acquired = self._lock.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            yield
+        finally:
+            if acquired:
+                self._lock.release()
 
     def dispose(self) -> None:
         """Close pooled connections."""

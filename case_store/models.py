@@ -80,7 +80,11 @@ class Referral(Base):
     """A structured referral from any source; personal details live encrypted in `details`."""
 
     __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_queue", "urgent", "created_at"),)
+    __table_args__ = (
+        Index("ix_referrals_queue", "urgent", "created_at"),
+        Index("ix_referrals_urgent_id", "urgent", "id"),  # the dashboard's queue order
+        Index("ix_referrals_status_urgent_id", "status", "urgent", "id"),  # filtered pages
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(9), unique=True)

@@ -6,12 +6,13 @@ import logging
 import re
 
 from flask import Blueprint, Response, abort, request
+from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.answers import parse_phone
 from bot.service import Inbound
 from case_store.conversations import already_received, record_message
-from case_store.volunteers import find_by_phone
+from case_store.volunteers import active_volunteer
 from sms_gateway.signature import is_signed
 from sms_gateway.status import apply_status
 from webhooks.runtime import Runtime, current_runtime
@@ -68,36 +69,40 @@ def twiml(texts: list[str]) -> Response:
 
 @bp.post("/sms")
 def inbound_sms() -> Response:
-    """Record the message once, step the conversation, answer with the replies."""
+    """Record the message once, step the conversation, answer with the replies.
+
+    One transaction: the duplicate check, a volunteer's answer or the conversation's step.
+    """
     runtime = _checked_runtime()
     sid, sender = _sid(), _required("From")
     body = request.form.get("Body", "")[:MAX_BODY_CHARS]
     address = parse_phone(sender) or sender
-    answered = volunteer_answer(runtime, address, body, sid)
-    if answered is not None:
-        return twiml(answered)
-    outcome = runtime.conversations.handle(Inbound("sms", address, body, message_id=sid))
-    if outcome.duplicate:
-        log.info("duplicate MessageSid ignored")
-        return twiml([])
+    with runtime.conversations.db.transaction() as session:
+        if already_received(session, "sms", sid):
+            log.info("duplicate MessageSid ignored")
+            return twiml([])
+        answered = volunteer_answer(runtime, session, address, body, sid)
+        if answered is not None:
+            return twiml(answered)
+        inbound = Inbound("sms", address, body, message_id=sid)
+        outcome = runtime.conversations.handle_in(session, inbound, checked=True)
     return twiml([reply.text for reply in outcome.replies])
 
 
-def volunteer_answer(runtime: Runtime, phone: str, body: str, sid: str) -> list[str] | None:
-    """A volunteer's reply to an invitation, answered in one transaction; None if it is not."""
-    with runtime.db.transaction() as session:
-        if already_received(session, "sms", sid):
-            return []
-        volunteer = find_by_phone(session, phone)
-        if volunteer is None or not volunteer.active:
-            return None
-        now = runtime.conversations.clock()
-        replies = runtime.desk.handle_reply(session, volunteer, body, now)
-        if replies is not None:
-            record_message(session, None, "in", body, now, channel="sms", channel_message_id=sid)
-            for text in replies:
-                record_message(session, None, "out", text, now, channel="sms", status="replied")
-        return replies
+def volunteer_answer(
+    runtime: Runtime, session: Session, phone: str, body: str, sid: str
+) -> list[str] | None:
+    """A volunteer's reply to an invitation, stored in `session`; None if it is not one."""
+    volunteer = active_volunteer(session, phone)
+    if volunteer is None:
+        return None
+    now = runtime.conversations.clock()
+    replies = runtime.desk.handle_reply(session, volunteer, body, now)
+    if replies is not None:
+        record_message(session, None, "in", body, now, channel="sms", channel_message_id=sid)
+        for text in replies:
+            record_message(session, None, "out", text, now, channel="sms", status="replied")
+    return replies
 
 
 @bp.post("/status")

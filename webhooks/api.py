@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from case_store.audit import audit
+from case_store.audit import audit, audit_many
 from case_store.intake import ReferralIn, submit
 from case_store.models import IdempotencyRecord, Referral, ReferralNote
 from case_store.references import unique_reference
@@ -128,9 +128,10 @@ def list_referrals() -> Response:
     with runtime.db.transaction() as session:
         rows = list(session.scalars(_queue_query(query).limit(query.limit + 1)))
         page, more = rows[: query.limit], len(rows) > query.limit
-        for row in page:
-            audit(session, g.actor, "listed", row.reference, runtime.conversations.clock())
-        items = [referral_json(session, row) for row in page]
+        now = runtime.conversations.clock()
+        audit_many(session, g.actor, "listed", [row.reference for row in page], now)
+        notes = notes_by_referral(session, [row.id for row in page])
+        items = [referral_json(session, row, notes.get(row.id, [])) for row in page]
     cursor = _encode_cursor(page[-1].id) if more and page else None
     return jsonify({"items": items, "next_cursor": cursor})
 
@@ -201,14 +202,23 @@ def patch_referral(reference: str) -> Response:
         return jsonify(referral_json(session, referral))
 
 
-def referral_json(session: Session, referral: Referral) -> dict[str, Any]:
-    """A referral as the API shows it."""
+def notes_by_referral(session: Session, ids: list[int]) -> dict[int, list[ReferralNote]]:
+    """The notes of several referrals in one query, oldest first, by referral id."""
+    found: dict[int, list[ReferralNote]] = {}
+    if ids:
+        query = select(ReferralNote).where(ReferralNote.referral_id.in_(ids))
+        for note in session.scalars(query.order_by(ReferralNote.id)):
+            found.setdefault(note.referral_id, []).append(note)
+    return found
+
+
+def referral_json(
+    session: Session, referral: Referral, notes: list[ReferralNote] | None = None
+) -> dict[str, Any]:
+    """A referral as the API shows it (its notes read here unless given)."""
     details = dict(referral.details or {})
-    notes = session.scalars(
-        select(ReferralNote)
-        .where(ReferralNote.referral_id == referral.id)
-        .order_by(ReferralNote.id)
-    )
+    if notes is None:
+        notes = notes_by_referral(session, [referral.id]).get(referral.id, [])
     return {
         **{k: v for k, v in details.items() if k not in {"source", "channel", "urgent"}},
         "reference": referral.reference,

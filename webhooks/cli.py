@@ -101,7 +101,14 @@ def _style(channel: str) -> str:
 @click.option(
     "--port", default=DEFAULT_PORT, show_default=True, type=int, help="Port to listen on."
 )
-@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=int,
+    help="Request threads. SQLite has one writer and Python one interpreter lock: more "
+    "threads queue rather than overlap; run more processes on PostgreSQL instead.",
+)
 @click.option("--no-worker", is_flag=True, help="Do not run the embedded outbox worker.")
 def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     """Run the web service under waitress, with the outbox worker unless --no-worker."""
