@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.answers import parse_phone
+from bot.engine import keyword_of
 from bot.service import Inbound
 from case_store.conversations import already_received, record_message
 from case_store.volunteers import active_volunteer
@@ -93,6 +94,8 @@ def volunteer_answer(
     runtime: Runtime, session: Session, phone: str, body: str, sid: str
 ) -> list[str] | None:
     """A volunteer's reply to an invitation, stored in `session`; None if it is not one."""
+    if keyword_of(body) in runtime.conversations.flow.keywords:
+        return None  # STOP, HELP and the rest mean the same from a volunteer: opted out, say
     volunteer = active_volunteer(session, phone)
     if volunteer is None:
         return None

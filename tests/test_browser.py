@@ -139,13 +139,18 @@ def service(environ: dict[str, str], twilio: TwilioStub, tmp_path: Path) -> Iter
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser tab (its own cookies)."""
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser tab (its own cookies); no console errors allowed (CSP breaches show
+    there), except the 401 a wrong password is answered with."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(15_000)
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: errors.append(str(e)))
     yield tab
     context.close()
+    assert [e for e in errors if "401" not in e] == []
 
 
 def check_page(page: Page, name: str) -> None:
@@ -240,7 +245,7 @@ def test_a_referral_is_worked_from_new_to_conference_scheduled(
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Board figures")).to_be_visible()
     expect(page.locator("#reached")).to_have_text("1")  # this referral, in the report
-    expect(page.locator("svg")).to_be_visible()
+    expect(page.get_by_role("img", name="Referrals per month by source")).to_be_visible()
     check_page(page, "reports")
 
 

@@ -300,3 +300,21 @@ def test_volunteers_api(client: FlaskClient, headers: dict[str, str], app: Flask
         ).status_code
         == 403
     )
+
+
+def test_a_volunteers_stop_is_honoured_even_with_an_invitation_waiting(
+    app: Flask,
+    client: FlaskClient,
+    headers: dict[str, str],
+    twilio: TwilioStub,
+    clock: FrozenClock,
+) -> None:
+    conference = setup_conference(client, headers, clock)
+    deliver(app, clock)
+    answered = sms(client, "STOP", sender=BEA).get_data(as_text=True)
+    assert "You won't get any more messages from us" in answered
+    assert statuses(client, headers, conference["id"]) == ["invited", "invited"]  # type: ignore[arg-type]
+    sent_before = len([m for m in twilio.messages if m["To"] == BEA])
+    clock.advance(days=2, hours=1)  # past the nudge and into the reminder window
+    deliver(app, clock)
+    assert len([m for m in twilio.messages if m["To"] == BEA]) == sent_before

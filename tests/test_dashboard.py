@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -355,3 +356,29 @@ def test_reports_show_the_figures_a_chart_and_csv(staff: FlaskClient, app: Flask
     assert csv.mimetype == "text/csv"
     assert "by_source,victims_hub,1" in csv.text and "by_month,2026-11 self,1" in csv.text
     assert staff.get("/coordinator/reports?start=nonsense").status_code == 400
+
+
+# -- an urgent sign before any referral ---------------------------------------------------------
+def test_the_urgent_email_links_to_a_page_showing_the_chat(
+    staff: FlaskClient, app: Flask
+) -> None:
+    sms(staff, "hi")
+    sms(staff, "he's outside my house now with a knife")
+    with app.extensions["rj"].db.transaction() as session:
+        email = session.scalars(select(OutboxItem).where(OutboxItem.kind == "email")).one()
+        link = re.search(r"http://127\.0\.0\.1:8000(/coordinator/\S+)", email.payload["text"])
+    assert link, "no dashboard link in the urgent email"
+    page = staff.get(link.group(1))
+    assert page.status_code == 200
+    assert "outside my house now with a knife" in page.text and "Urgent" in page.text
+    queue = staff.get("/coordinator/").text
+    assert "Urgent signs in chats with no referral yet" in queue and link.group(1) in queue
+    assert staff.get("/coordinator/conversations/999").status_code == 404
+    assert app.test_client().get(link.group(1)).status_code == 302  # not logged in
+
+
+def test_a_chat_that_became_a_referral_redirects_to_it(staff: FlaskClient) -> None:
+    reference = self_referral(staff)
+    response = staff.get("/coordinator/conversations/1")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/coordinator/referrals/{reference}")

@@ -10,6 +10,7 @@ from webhooks.config import Settings, load_settings
 from webhooks.errors import register_error_handlers
 from webhooks.limits import init_limiter
 from webhooks.runtime import Runtime, build_runtime
+from webhooks.security import init_security
 
 
 def create_app(
@@ -27,6 +28,7 @@ def create_app(
     )
     app.extensions["rj"] = runtime
     register_error_handlers(app)
+    init_security(app, runtime.settings)
     init_limiter(app, runtime.settings)
     _register_blueprints(app)
     _apply_rate_limits(app)

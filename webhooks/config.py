@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 8000
 # A person typing, or tapping buttons, answers a question every few seconds at most; a
 # flood (a script, an auto-responder loop) is faster and does not stop.
+MAX_PROXIES = 5
 DEFAULT_SENDER_LIMIT = "30 per minute;300 per day"
 DEFAULT_API_LIMIT = "300 per minute"
 
@@ -53,6 +54,7 @@ class Settings:
     rate_limit_api: str = DEFAULT_API_LIMIT
     dashboard_idle_minutes: int = 30
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
+    trusted_proxies: int = 0
 
     @property
     def twilio_enabled(self) -> bool:
@@ -143,4 +145,14 @@ def load_settings(environ: Mapping[str, str] | None = None, port: int = DEFAULT_
         rate_limit_api=_rate(env.get("RJ_RATE_LIMIT_API"), DEFAULT_API_LIMIT),
         dashboard_idle_minutes=int(env.get("RJ_DASHBOARD_IDLE_MINUTES") or 30),
         quick_exit_url=env.get("RJ_QUICK_EXIT_URL") or "https://www.bbc.co.uk/weather",
+        trusted_proxies=_proxies(env.get("RJ_TRUSTED_PROXIES")),
     )
+
+
+def _proxies(value: str | None) -> int:
+    """How many reverse proxies sit in front (0 to 5); anything else is a clear error."""
+    if not value:
+        return 0
+    if not value.isdigit() or int(value) > MAX_PROXIES:
+        raise ValueError(f"RJ_TRUSTED_PROXIES must be a number from 0 to {MAX_PROXIES}.")
+    return int(value)

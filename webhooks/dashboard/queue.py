@@ -12,6 +12,7 @@ from case_store.lifecycle import STATUSES
 from case_store.models import Referral
 from case_store.outbox import count_dead
 from webhooks.dashboard.blueprint import bp
+from webhooks.dashboard.conversations import urgent_unreferred
 from webhooks.runtime import current_runtime
 
 PAGE_SIZE = 50
@@ -64,6 +65,7 @@ def queue() -> str:
             session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
         )
         failed_sends = count_dead(session)
+        urgent_chats = urgent_unreferred(session)
     page = rows[:PAGE_SIZE]
     more = len(rows) > PAGE_SIZE
     next_after = f"{'u' if page[-1].urgent else 'n'}-{page[-1].id}" if more and page else None
@@ -77,6 +79,7 @@ def queue() -> str:
         channels=CHANNELS,
         next_after=next_after,
         failed_sends=failed_sends,
+        urgent_chats=urgent_chats,
     )
 
 
