@@ -1,11 +1,23 @@
-"""The migrations build exactly the tables the models describe."""
+"""The migrations build exactly the tables the models describe; 0006 hashes chat ids."""
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import select
 
-from case_store.models import Base
+from case_store import crypto
+from case_store.conversations import record_message
+from case_store.migrate import alembic_config, upgrade
+from case_store.models import Base, Message, OutboxItem
+from case_store.outbox import enqueue
+from case_store.telegram_ids import callback_dedupe_key, sent_message_key
+from tests.conftest import FROZEN_NOW
+from tests.privacy_helpers import columns_holding, raw_text_values
+from webhooks.cli import main
 from webhooks.runtime import Runtime
 
 
@@ -14,3 +26,97 @@ def test_migrations_match_the_models(runtime: Runtime) -> None:
         context = MigrationContext.configure(connection)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+PLAIN_CHAT = "900123"
+OLD_KEYS = ("tg:edit:900123:105", "clear:900123:106", "tg:cb:4455667788", "reply:1:0")
+
+
+def _store_pre_0006_rows(runtime: Runtime) -> None:
+    """Rows as the app wrote them before 0006: plain chat ids and button press ids."""
+    now = FROZEN_NOW
+    with runtime.db.transaction() as s:
+        for direction, key, channel in (
+            ("out", "900123:m105", "telegram"),
+            ("out", "900123:m106", "telegram"),
+            ("in", "u1001:m1002", "telegram"),
+            ("in", "u1003", "telegram"),
+            ("in", "SM0123456789abcdef0123456789abcdef", "sms"),
+        ):
+            record_message(s, None, direction, None, now, channel=channel, channel_message_id=key)
+        for key in OLD_KEYS:
+            enqueue(s, kind="telegram", recipient=PLAIN_CHAT, payload={}, dedupe_key=key, now=now)
+
+
+def _stored(runtime: Runtime) -> tuple[list[str], list[str]]:
+    """(channel message ids, dedupe keys) in the order they were stored."""
+    with runtime.db.transaction() as s:
+        ids = s.scalars(select(Message.channel_message_id).order_by(Message.id)).all()
+        keys = s.scalars(select(OutboxItem.dedupe_key).order_by(OutboxItem.id)).all()
+    return [str(i) for i in ids], list(keys)
+
+
+def test_0006_rewrites_plain_telegram_chat_ids_as_the_app_now_writes_them(
+    runtime: Runtime, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = alembic_config(runtime.db.engine)
+    command.downgrade(config, "0005")
+    _store_pre_0006_rows(runtime)
+    assert set(columns_holding(raw_text_values(runtime.db), PLAIN_CHAT)) == {
+        "messages.channel_message_id",
+        "outbox.dedupe_key",
+    }
+    monkeypatch.setattr(crypto, "_current", None)  # as a fresh `rj-frontdoor db upgrade`
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=environ, catch_exceptions=False)
+    assert result.exit_code == 0
+
+    ids, keys = _stored(runtime)
+    assert ids == [
+        sent_message_key(PLAIN_CHAT, 105),
+        sent_message_key(PLAIN_CHAT, 106),
+        "u1001:m1002",
+        "u1003",
+        "SM0123456789abcdef0123456789abcdef",
+    ]
+    assert keys == [
+        f"tg:edit:{sent_message_key(PLAIN_CHAT, 105)}",
+        f"clear:{sent_message_key(PLAIN_CHAT, 106)}",
+        callback_dedupe_key("4455667788"),
+        "reply:1:0",
+    ]
+    assert columns_holding(raw_text_values(runtime.db), PLAIN_CHAT) == {}
+    assert columns_holding(raw_text_values(runtime.db), "4455667788") == {}
+    # A redelivered press or edit after the upgrade is still known, so nothing goes twice.
+    with runtime.db.transaction() as s:
+        again = [
+            enqueue(s, kind="telegram", recipient="x", payload={}, dedupe_key=k, now=FROZEN_NOW)
+            for k in keys
+        ]
+    assert again == [None] * len(keys)
+
+    # Running it again (down and up) changes nothing.
+    command.downgrade(config, "0005")
+    upgrade(runtime.db.engine)
+    assert _stored(runtime) == (ids, keys)
+
+
+def test_0006_needs_no_keys_when_there_is_nothing_to_rewrite(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command.downgrade(alembic_config(runtime.db.engine), "0005")
+    monkeypatch.setattr(crypto, "_current", None)
+    upgrade(runtime.db.engine)
+    with runtime.db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0006"
+
+
+def test_0006_without_keys_says_how_to_run_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command.downgrade(alembic_config(runtime.db.engine), "0005")
+    _store_pre_0006_rows(runtime)
+    monkeypatch.setattr(crypto, "_current", None)
+    with pytest.raises(RuntimeError, match="rj-frontdoor db upgrade"):
+        upgrade(runtime.db.engine)
+    with runtime.db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0005"

@@ -27,7 +27,7 @@ from webhooks.cli_users import user
 from webhooks.config import DEFAULT_PORT, Settings, load_settings
 from webhooks.logs import configure_logging, log_services
 from webhooks.reports import render_report
-from webhooks.runtime import build_runtime, build_worker
+from webhooks.runtime import build_runtime, build_worker, install_keys
 from webhooks.worker import start_worker_thread
 
 
@@ -47,6 +47,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply migrations."""
     settings = load_settings()
+    install_keys(settings)  # a data migration may hash or encrypt what is stored
     upgrade(Database(settings.database_url).engine)
     click.echo("database is up to date")
 

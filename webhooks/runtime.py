@@ -45,6 +45,11 @@ class Runtime:
     desk: ConferenceDesk
 
 
+def install_keys(settings: Settings) -> None:
+    """Install the vault for these settings (migrations that rewrite stored data need it)."""
+    install_vault(Vault(settings.encryption_keys, settings.secret_key))
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -53,7 +58,7 @@ def build_runtime(
     make_reference: Callable[[], str] = random_reference,
 ) -> Runtime:
     """Install the keys, open (and migrate) the database, load the profile and flow."""
-    install_vault(Vault(settings.encryption_keys, settings.secret_key))
+    install_keys(settings)
     db = Database(settings.database_url)
     if migrate:
         upgrade(db.engine)

@@ -3,9 +3,11 @@
 Telegram is the one channel where we can take our words back: in a private chat a bot may
 delete any message, its own or the person's, until it is 48 hours old. No new storage is
 needed for that. Every message row already keeps Telegram's id in `channel_message_id`
-("u{update_id}:m{message_id}" for what the person typed, "{chat}:m{message_id}" for what we
-sent; a button press, "u{update_id}", is not a message), and an erasure blanks the bodies but
-keeps those rows. So the ids are read only when the person presses the button.
+("u{update_id}:m{message_id}" for what the person typed, "c{hash of the chat}:m{message_id}"
+for what we sent, see case_store/telegram_ids.py; a button press, "u{update_id}", is not a
+message), and an erasure blanks the bodies but keeps those rows. So the ids are read only when
+the person presses the button; the chat id itself is never stored in plain text, only
+encrypted (the conversation's address, the outbox item's recipient).
 
 - The offer: `ClearChatOffer`, the hook on every Telegram turn, sees whether the turn finished
   a referral or erased the person's data, and if so queues one more message, with a "Clear this
@@ -30,6 +32,7 @@ from bot.service import TurnHook
 from case_store.conversations import channel_message_ids, erasure_count, record_message
 from case_store.models import Conversation
 from case_store.outbox import enqueue
+from case_store.telegram_ids import sent_message_key
 
 CHANNEL = "telegram"
 CLEAR_STEP = "!clear"  # the button's "question": "!" keeps it apart from any flow step's id
@@ -82,7 +85,7 @@ def queue_clear(
                 "failed": renderer.text("chat_cleared", deleted=False, kept=not ids),
             },
         },
-        dedupe_key=f"clear:{chat_id}:{offer_message_id}",
+        dedupe_key=f"clear:{sent_message_key(chat_id, offer_message_id)}",
         now=now,
         conversation_id=conversation.id if conversation else None,
     )

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from bot.telegram_channel.client import TelegramClient
+from case_store.telegram_ids import sent_message_key
 from webhooks.delivery import Delivered, SendError
 
 
 class TelegramSender:
-    """Sends outbox items of kind "telegram" through the Bot API."""
+    """Sends outbox items of kind "telegram" through the Bot API.
+
+    The chat id comes from the item's encrypted recipient (or encrypted payload, for an edit);
+    what a sent message is recorded under names the chat by a keyed hash only.
+    """
 
     def __init__(self, client: TelegramClient) -> None:
         """Use `client` for every call."""
@@ -32,7 +37,7 @@ class TelegramSender:
         message_id = self.client.send_message(
             recipient, payload["text"], payload.get("buttons") or (), payload.get("step")
         )
-        return Delivered(f"{recipient}:m{message_id}", "sent")
+        return Delivered(sent_message_key(recipient, message_id), "sent")
 
     def clear_chat(self, chat_id: str, payload: dict[str, Any]) -> Delivered:
         """Delete the chat's messages, then say how it went (words rendered at the press).
@@ -51,4 +56,4 @@ class TelegramSender:
                 if exc.opted_out or not exc.permanent:
                     raise
         message_id = self.client.send_message(chat_id, texts["done" if deleted else "failed"])
-        return Delivered(f"{chat_id}:m{message_id}", "sent")
+        return Delivered(sent_message_key(chat_id, message_id), "sent")

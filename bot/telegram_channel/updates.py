@@ -16,6 +16,7 @@ from case_store.conversations import already_received, find_conversation, record
 from case_store.db import Database
 from case_store.models import Conversation
 from case_store.outbox import enqueue
+from case_store.telegram_ids import callback_dedupe_key, sent_message_key
 
 CHANNEL = "telegram"
 
@@ -74,22 +75,18 @@ class ButtonPress:
     ) -> None:
         """Always answer the press; show the choice back on the question once answered."""
         note = None if stepped else self.old_button_note
-        _queue(
-            session,
-            f"cb:{self.query.id}",
-            {"method": "answer_callback", "callback_id": self.query.id, "text": note},
-            now,
-        )
+        answer_press(session, self.query.id, note, now)
         message = self.query.message
         text = getattr(message, "text", None)
         if stepped and message is not None and text:
             label = _pressed_label(self.query)
+            key = sent_message_key(message.chat.id, message.message_id)  # no plain chat id
             _queue(
                 session,
-                f"edit:{message.chat.id}:{message.message_id}",
+                f"edit:{key}",
                 {
                     "method": "edit_text",
-                    "chat_id": str(message.chat.id),
+                    "chat_id": str(message.chat.id),  # encrypted with the payload
                     "message_id": message.message_id,
                     "text": f"{text}\n\n» {label}",
                 },
@@ -107,15 +104,32 @@ def _pressed_label(query: CallbackQuery) -> str:
     return "OK"
 
 
-def _queue(session: Session, recipient: str, payload: dict[str, Any], now: datetime) -> None:
+def _queue(
+    session: Session,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> None:
     """Queue a Bot API call that is not a chat message (so it is not paced behind them)."""
     enqueue(
         session,
         kind=CHANNEL,
         recipient=recipient,
         payload=payload,
-        dedupe_key=f"tg:{recipient}",
+        dedupe_key=dedupe_key or f"tg:{recipient}",
         now=now,
+    )
+
+
+def answer_press(session: Session, callback_id: str, text: str | None, now: datetime) -> None:
+    """Queue the answer to a button press, once per press (keyed by a hash of its id)."""
+    _queue(
+        session,
+        f"cb:{callback_id}",
+        {"method": "answer_callback", "callback_id": callback_id, "text": text},
+        now,
+        dedupe_key=callback_dedupe_key(callback_id),
     )
 
 
@@ -180,8 +194,7 @@ class UpdateHandler:
                 channel_message_id=update_key,
                 status="clear_chat",
             )
-            answer = {"method": "answer_callback", "callback_id": query.id, "text": None}
-            _queue(session, f"cb:{query.id}", answer, now)
+            answer_press(session, query.id, None, now)
             if query.message is not None:
                 offer = query.message.message_id
                 queue_clear(session, conversation, chat, offer, self.renderer, now)
