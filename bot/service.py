@@ -17,16 +17,18 @@ from bot.profile import Profile
 from bot.render import Rendered, Renderer
 from case_store.conversations import (
     already_received,
+    end_turn,
     open_conversation,
     record_message,
     record_messages,
 )
 from case_store.db import Database
+from case_store.erasure import erase_conversation
 from case_store.intake import SelfReferral, submit
 from case_store.models import Conversation, Referral
 from case_store.outbox import cancel_pending_for, enqueue
 from case_store.references import random_reference, unique_reference
-from case_store.referrals import attach_consents, erase_conversation, record_consent
+from case_store.referrals import attach_consents, record_consent
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,7 @@ class ConversationService:
         rendered = self._step(session, conv, inbound, message.id, delivery, now) if stepped else []
         if hook is not None:
             hook.after(session, conv, stepped, now)
+        end_turn(conv)
         log.debug("message handled", extra={"event": "message_in", "channel": inbound.channel})
         return Outcome(False, conv.id, rendered, conv.opted_out)
 

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from case_store.crypto import current_vault
 from case_store.models import Conversation, ErasureRecord, Message
 
+# The status of a conversation whose person erased their data (DELETE, or staff on request).
+ERASED = "deleted"
+
 
 def address_hash(channel: str, address: str) -> str:
     """The keyed hash that finds a conversation by its channel address."""
@@ -31,7 +34,7 @@ def open_conversation(
     """The conversation for an address, created if it is new."""
     found = find_conversation(session, channel, address)
     if found is not None:
-        if not found.address:  # purged by retention, kept only to honour an opt-out
+        if not found.address:  # purged or erased: kept only to honour an opt-out; back for now
             found.address = address
         return found
     conversation = Conversation(
@@ -48,6 +51,22 @@ def open_conversation(
     session.add(conversation)
     session.flush()
     return conversation
+
+
+def forget_address(conversation: Conversation) -> None:
+    """Drop the address (the phone number or chat id); its keyed hash stays, so the same
+    person writing again finds this conversation, and a STOP they sent is still honoured."""
+    conversation.address = ""
+
+
+def end_turn(conversation: Conversation) -> None:
+    """After handling a message: an erased conversation keeps no address between messages.
+
+    The address is back during a turn (`open_conversation`) so the replies of that turn can
+    be queued; a send to an erased conversation drops its copy once made (case_store/outbox).
+    """
+    if conversation.status == ERASED:
+        forget_address(conversation)
 
 
 def already_received(session: Session, channel: str, channel_message_id: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, defer
 
-from case_store.conversations import address_hash
+from case_store.conversations import ERASED, address_hash
 from case_store.models import (
     Conference,
     Conversation,
@@ -59,6 +59,52 @@ def cancel_pending_for(session: Session, conversation_id: int) -> None:
         .where(OutboxItem.conversation_id == conversation_id, OutboxItem.status == "pending")
         .values(status="cancelled")
     )
+
+
+def forget_sends_to(session: Session, conversation: Conversation) -> None:
+    """Erasure: every send to the person, whatever its state, loses its recipient and text.
+
+    Pending and in-flight sends are cancelled (the worker reads the status before sending).
+    The rows stay, with their kind, status, dedupe key and dates: anonymous facts. They are
+    found by the keyed hash of the person's address, which every send to their conversation
+    shares (and which uses an index); a send to the same address without a conversation (a
+    Telegram "text only, please") is theirs too.
+    """
+    to_them = select(OutboxItem.id).where(
+        OutboxItem.kind == conversation.channel,
+        OutboxItem.recipient_hash == conversation.address_hash,
+        or_(OutboxItem.conversation_id == conversation.id, OutboxItem.conversation_id.is_(None)),
+    )
+    ids = list(session.scalars(to_them))
+    if not ids:
+        return
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(ids))
+        .values(recipient="", recipient_hash="", payload={}, last_error=None)
+    )
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(ids), OutboxItem.status.in_(("pending", "sending")))
+        .values(status="cancelled", lease_until=None, last_error="erased")
+    )
+
+
+def forget_if_erased(session: Session, item: OutboxItem) -> None:
+    """A finished send to someone who has erased their data keeps no recipient or text.
+
+    Such a send was queued by the erasure's own turn (saying it is done, offering to clear a
+    Telegram chat) or by a clear-chat press after it: it needed the address until it went.
+    """
+    if item.kind not in _CHAT_KINDS or not item.recipient_hash:
+        return
+    status = session.scalar(
+        select(Conversation.status).where(
+            Conversation.channel == item.kind, Conversation.address_hash == item.recipient_hash
+        )
+    )
+    if status == ERASED:
+        item.recipient, item.recipient_hash, item.payload, item.last_error = "", "", {}, None
 
 
 MAX_ATTEMPTS = 8
@@ -119,7 +165,7 @@ def mark_sent(session: Session, item: OutboxItem, now: datetime) -> None:
     """Record a successful send and space out the recipient's next one."""
     item.status, item.sent_at, item.lease_until, item.last_error = "sent", now, None, None
     gap = PACING_SECONDS.get(item.kind, 0.0)
-    if gap:
+    if gap and item.recipient_hash:  # an erased send has no recipient left to pace
         session.execute(
             update(OutboxItem)
             .where(
@@ -129,6 +175,7 @@ def mark_sent(session: Session, item: OutboxItem, now: datetime) -> None:
             )
             .values(next_attempt_at=now + timedelta(seconds=gap))
         )
+    forget_if_erased(session, item)
 
 
 def retry_delay(attempts: int, rand: float) -> float:
@@ -148,10 +195,14 @@ def mark_failed(
     retry_after: float | None = None,
 ) -> None:
     """Schedule a retry, or dead-letter after the bound (or at once when permanent)."""
+    if item.status == "cancelled":  # erased while it was being sent: it must not come back
+        item.lease_until = None
+        return
     item.last_error, item.lease_until = error[:200], None
     if permanent or item.attempts >= MAX_ATTEMPTS:
         # a dead row is never due, so its next_attempt_at records when it died
         item.status, item.next_attempt_at = "dead", now
+        forget_if_erased(session, item)
         return
     delay = retry_after if retry_after is not None else retry_delay(item.attempts, rand)
     item.status, item.next_attempt_at = "pending", now + timedelta(seconds=delay)

@@ -9,15 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from case_store.lifecycle import LIVE
-from case_store.models import (
-    ConsentRecord,
-    Conversation,
-    ErasureRecord,
-    Message,
-    Referral,
-    ReferralNote,
-)
+from case_store.models import ConsentRecord, Conversation, Message, Referral
 from case_store.outbox import cancel_pending_for
 
 SPECIALIST_FLAGS = {"domestic_abuse", "sexual_harm", "under_18"}
@@ -86,25 +78,6 @@ def attach_consents(session: Session, conversation: Conversation, referral: Refe
     )
 
 
-def erase_conversation(
-    session: Session, conversation: Conversation, who: str, now: datetime
-) -> None:
-    """Remove what a person told us: messages, consents, pending sends, referral details."""
-    referral = session.get(Referral, conversation.referral_id) if conversation.referral_id else None
-    scrub_conversation(session, conversation.id)
-    if referral is not None:
-        scrub_referral(referral, "erased")
-        referral.status, referral.updated_at = "withdrawn", now
-    session.add(
-        ErasureRecord(
-            conversation_id=conversation.id,
-            requested_by=who,
-            erased_at=now,
-            referral_reference=referral.reference if referral else None,
-        )
-    )
-
-
 def scrub_conversation(session: Session, conversation_id: int) -> None:
     """Stop pending sends, drop consent records and blank message bodies of a conversation."""
     cancel_pending_for(session, conversation_id)
@@ -117,27 +90,3 @@ def scrub_conversation(session: Session, conversation_id: int) -> None:
 def scrub_referral(referral: Referral, marker: str) -> None:
     """Replace a referral's personal details with the anonymous facts the figures need."""
     referral.details = {marker: True, "source": referral.source, "channel": referral.channel}
-
-
-def erase_referral(session: Session, referral: Referral, who: str, now: datetime) -> None:
-    """Erase a referral's personal data on request, wherever it came from, and record it."""
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.referral_id == referral.id)
-    )
-    if conversation is not None:
-        erase_conversation(session, conversation, who, now)
-        conversation.state = {**conversation.state, "answers": {}}
-    else:
-        scrub_referral(referral, "erased")
-        session.add(
-            ErasureRecord(
-                conversation_id=None,
-                requested_by=who,
-                erased_at=now,
-                referral_reference=referral.reference,
-            )
-        )
-    session.execute(delete(ReferralNote).where(ReferralNote.referral_id == referral.id))
-    if referral.status in LIVE:
-        referral.status = "withdrawn"
-    referral.updated_at = now

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from case_store.db import Database
+from case_store.lifecycle import NOT_TAKEN_UP_MOVES
 from case_store.models import (
+    AuditEntry,
     Conference,
     ConsentRecord,
     Conversation,
@@ -52,7 +54,7 @@ PERIOD_OF = {
 PURGED = "purged"
 MARK = "retention:"  # ErasureRecord.requested_by prefix: what retention removed, and when
 CLOSED = ("closed", "completed", "withdrawn")
-NOT_TAKEN_UP = ("new", "closed", "withdrawn")
+NOT_TAKEN_UP = ("new", "closed", "withdrawn")  # statuses a referral never taken up can have
 BATCH = 200
 Step = Callable[[Session, datetime, datetime, int], int]
 Row = TypeVar("Row")
@@ -222,10 +224,23 @@ def _mark(session: Session, kind: str, now: datetime, **about: object) -> None:
     session.add(ErasureRecord(requested_by=f"{MARK}{kind}", erased_at=now, **about))
 
 
+def never_taken_up() -> ColumnElement[bool]:
+    """Referrals no one took up: never contacted, and never moved on from `new` but to close.
+
+    `first_contact_at` is set by the first move into casework (case_store/lifecycle.py); the
+    status history in the audit trail settles it for referrals moved on before that was so
+    (new -> assessing, say). A closed case that was worked keeps the service users' period.
+    """
+    moved_on = exists().where(
+        AuditEntry.referral_reference == Referral.reference,
+        AuditEntry.action == "status",
+        AuditEntry.detail.not_in(NOT_TAKEN_UP_MOVES),
+    )
+    return Referral.first_contact_at.is_(None) & Referral.status.in_(NOT_TAKEN_UP) & ~moved_on
+
+
 STEPS: dict[str, Step] = {
-    "no_contact": _referrals(
-        "no_contact", Referral.first_contact_at.is_(None) & Referral.status.in_(NOT_TAKEN_UP)
-    ),
+    "no_contact": _referrals("no_contact", never_taken_up()),
     "closed_referral": _referrals("closed_referral", Referral.status.in_(CLOSED)),
     "abandoned_conversation": _abandoned,
     "message_bodies": _message_bodies,

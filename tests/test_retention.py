@@ -21,9 +21,11 @@ from case_store.models import (
 from case_store.outbox import enqueue
 from case_store.retention import Periods, purge
 from case_store.stats import board_figures
+from case_store.volunteers import add_volunteer
 from tests.conftest import FrozenClock
 from tests.helpers import HAPPY_PATH, converse
 from tests.privacy_helpers import decrypted_dump, personal_in
+from webhooks.casework import change_referral, schedule_conference
 from webhooks.cli import main
 from webhooks.runtime import Runtime, build_worker
 
@@ -118,6 +120,94 @@ def test_a_closed_referral_goes_six_years_after_last_contact(
         assert s.scalars(select(Referral.status)).one() == "closed"
     assert personal_in(decrypted_dump(runtime.db)) == []
     assert figures(runtime) == before
+
+
+def move(runtime: Runtime, *statuses: str) -> None:
+    """Staff move the only referral through `statuses`, as the API and dashboard do."""
+    with runtime.db.transaction() as s:
+        referral = s.scalars(select(Referral)).one()
+        for status in statuses:
+            change_referral(s, referral, "staff:1", status, None, runtime.conversations.clock())
+
+
+def schedule(runtime: Runtime, clock: FrozenClock) -> None:
+    """A conference for the only referral in three days' time, with one volunteer."""
+    with runtime.db.transaction() as s:
+        volunteer = add_volunteer(
+            s, name="Bea", phone="+447700900202", active=True, skills=[], now=clock()
+        )
+        assert volunteer is not None
+        reference = s.scalars(select(Referral.reference)).one()
+        schedule_conference(
+            s,
+            runtime,
+            "staff:1",
+            reference=reference,
+            starts_at=clock() + timedelta(days=3),
+            venue="Parkside",
+            volunteer_ids=[volunteer.id],
+            min_facilitators=1,
+        )
+
+
+def test_a_case_worked_without_contacted_keeps_the_service_users_period(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    converse(runtime.conversations, HAPPY_PATH)
+    clock.advance(days=2)
+    taken_up = clock()
+    move(runtime, "assessing")  # straight from new: the lifecycle allows it
+    clock.advance(days=5)
+    schedule(runtime, clock)
+    clock.advance(days=4)
+    move(runtime, "completed", "closed")
+    with runtime.db.transaction() as s:
+        referral = s.scalars(select(Referral)).one()
+        assert (referral.status, referral.first_contact_at) == ("closed", taken_up)
+    before = figures(runtime)
+    clock.advance(days=184)
+    counts = run_purge(runtime, clock)
+    assert (counts["no_contact"], counts["closed_referral"]) == (0, 0)
+    with runtime.db.transaction() as s:
+        assert s.scalars(select(Referral)).one().details["victim"]["name"] == "Sam Quayle"
+    clock.advance(days=2193 - 184)  # six years (2192 days) after the last change
+    assert run_purge(runtime, clock)["closed_referral"] == 1
+    with runtime.db.transaction() as s:
+        referral = s.scalars(select(Referral)).one()
+        assert referral.details["purged"] and referral.status == "closed"
+    assert personal_in(decrypted_dump(runtime.db)) == []
+    assert figures(runtime) == before
+
+
+def test_scheduling_a_conference_straight_from_new_is_a_first_contact(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    converse(runtime.conversations, HAPPY_PATH)
+    clock.advance(days=1)
+    schedule(runtime, clock)
+    with runtime.db.transaction() as s:
+        referral = s.scalars(select(Referral)).one()
+        assert (referral.status, referral.first_contact_at) == ("conference_scheduled", clock())
+
+
+def test_status_history_settles_cases_worked_before_first_contact_was_recorded(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    converse(runtime.conversations, HAPPY_PATH)
+    converse(runtime.conversations, HAPPY_PATH, address=OTHER, prefix="o")
+    with runtime.db.transaction() as s:
+        worked, closed_at_once = s.scalars(select(Referral).order_by(Referral.id)).all()
+        moves = ((worked, ("assessing", "closed")), (closed_at_once, ("closed",)))
+        for referral, statuses in moves:
+            for status in statuses:
+                change_referral(s, referral, "staff:1", status, None, clock())
+        worked.first_contact_at = None  # as a case moved new -> assessing before the fix
+    clock.advance(days=184)
+    assert run_purge(runtime, clock)["no_contact"] == 1
+    with runtime.db.transaction() as s:
+        kept, purged = s.scalars(select(Referral).order_by(Referral.id)).all()
+        assert kept.details["victim"]["name"] == "Sam Quayle"
+        assert purged.details["purged"] and purged.status == "closed"
 
 
 def test_an_opt_out_outlives_the_purge(runtime: Runtime, clock: FrozenClock) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from case_store.audit import audit
 from case_store.conferences import create_conference
-from case_store.lifecycle import LIVE, can_move
+from case_store.lifecycle import LIVE, can_move, move
 from case_store.models import Conference, Referral, ReferralNote, Volunteer
 from case_store.referrals import find_referral
 from case_store.volunteers import all_volunteers
@@ -41,10 +41,7 @@ def change_referral(
                 "illegal_transition",
                 f"A referral cannot move from {referral.status} to {status}.",
             )
-        audit(session, actor, "status", referral.reference, now, f"{referral.status}->{status}")
-        referral.status, referral.updated_at = status, now
-        if status == "contacted" and referral.first_contact_at is None:
-            referral.first_contact_at = now
+        move(session, referral, actor, status, now)
     if note:
         session.add(ReferralNote(referral_id=referral.id, author=actor, text=note, created_at=now))
         audit(session, actor, "note", referral.reference, now)
@@ -114,14 +111,6 @@ def schedule_conference(
     session.refresh(conference)
     runtime.desk.invite_all(session, conference, now)
     if referral.status != "conference_scheduled":
-        audit(
-            session,
-            actor,
-            "status",
-            referral.reference,
-            now,
-            f"{referral.status}->conference_scheduled",
-        )
-        referral.status, referral.updated_at = "conference_scheduled", now
+        move(session, referral, actor, "conference_scheduled", now)
     audit(session, actor, "conference", referral.reference, now, f"#{conference.id}")
     return conference

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from limits import parse
 
 from bot.render import Renderer
-from case_store.conversations import already_received, open_conversation, record_message
+from case_store.conversations import already_received, end_turn, open_conversation, record_message
 from case_store.outbox import enqueue
+from case_store.telegram_ids import callback_dedupe_key
 from webhooks.limits import app_limiter
 from webhooks.runtime import Runtime
 
@@ -62,6 +63,7 @@ def hold(runtime: Runtime, held: Held) -> str | None:
             channel_message_id=held.message_id,
             status="throttled",
         )
+        end_turn(conv)  # an erased conversation keeps no address; the notice uses held.address
         if conv.opted_out or not notice_due(held.limit_key):
             return None
         text = Renderer(held.channel, service.profile).text(NOTICE_TEMPLATE)
@@ -88,6 +90,6 @@ def answer_button_press(runtime: Runtime, callback_id: str) -> None:
             kind="telegram",
             recipient=f"cb:{callback_id}",
             payload={"method": "answer_callback", "callback_id": callback_id, "text": None},
-            dedupe_key=f"tg:cb:{callback_id}",  # as the normal path: answered once
+            dedupe_key=callback_dedupe_key(callback_id),  # as the normal path: answered once
             now=runtime.conversations.clock(),
         )

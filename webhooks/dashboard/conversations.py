@@ -64,6 +64,6 @@ def conversation_page(conversation_id: int) -> Any:
             "dashboard/conversation.html",
             conversation=conversation,
             flags=list(state.get("flags") or []),
-            erased=bool(state.get("erased")),
+            erased=conversation.status == "deleted",
             messages=messages,
         )

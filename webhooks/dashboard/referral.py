@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from case_store.audit import audit, trail
 from case_store.conferences import confirmed_count
 from case_store.conversations import record_message
+from case_store.erasure import erase_referral
 from case_store.lifecycle import LIVE, TRANSITIONS
 from case_store.models import (
     Conference,
@@ -26,7 +27,7 @@ from case_store.models import (
     Volunteer,
 )
 from case_store.outbox import enqueue
-from case_store.referrals import erase_referral, find_referral
+from case_store.referrals import find_referral
 from case_store.volunteers import all_volunteers
 from webhooks.casework import change_referral, schedule_conference
 from webhooks.dashboard.auth import staff
@@ -133,7 +134,9 @@ def _context(session: Session, runtime: Runtime, referral: Referral) -> dict[str
         "notes": notes,
         "audit": trail(session, referral.reference),
         "conferences": _conferences(session, referral),
-        "can_message": bool(conversation and conversation.channel in MESSAGE_CHANNELS),
+        "can_message": bool(
+            conversation and conversation.channel in MESSAGE_CHANNELS and conversation.address
+        ),
         "opted_out": bool(conversation and conversation.opted_out),
         "safe_times": describe(victim.get("safe_times")),
         "safe_now": is_safe_time(victim.get("safe_times"), now, zone),
@@ -325,6 +328,8 @@ def _message_problem(
     """Why this message must not go now, if it must not."""
     if conversation is None or conversation.channel not in MESSAGE_CHANNELS:
         return "This person did not contact us by SMS or Telegram: reply another way."
+    if not conversation.address:
+        return "Their data has been erased: we no longer hold their number to message them."
     if conversation.opted_out:
         return "They have asked for no more messages (STOP). Do not message them."
     victim = (referral.details or {}).get("victim") or {}
@@ -366,7 +371,9 @@ def erase(reference: str) -> Any:
     now = runtime.conversations.clock()
     with runtime.db.transaction() as session:
         referral = _load(session, reference)
-        erase_referral(session, referral, staff().actor, now)
+        # the erasure record names them by their login's id (it has room for no more); the
+        # audit trail, as for every other action, by their email
+        erase_referral(session, referral, f"staff:{staff().id}", now)
         audit(session, staff().actor, "erased", referral.reference, now)
     flash("Their personal data has been erased. A record that it happened is kept.")
     return _back(reference)
