@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.scripts import SMS_PATH, SmsPeople
+from bench.scripts import SmsPeople, TelegramPeople
 from bench.servers import Secrets, service_env
 
 
@@ -29,6 +29,8 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--pyinstrument", action="store_true", help="a call tree instead")
+    parser.add_argument("--channel", choices=("sms", "telegram"), default="sms")
+    parser.add_argument("--plain", action="store_true", help="no profiler: CPU ms per message")
     args = parser.parse_args()
     from webhooks.app import create_app
 
@@ -36,19 +38,25 @@ def main() -> None:
     stubs = {"twilio": "http://127.0.0.1:9", "telegram": "http://127.0.0.1:9"}
     env = service_env(folder, f"sqlite:///{folder / 'p.db'}", Secrets.fresh(), stubs, 8000)
     client = create_app(env).test_client()
-    people = SmsPeople("http://127.0.0.1:8000")
+    people = SmsPeople("http://127.0.0.1:8000") if args.channel == "sms" else TelegramPeople()
     everyone = range(1, args.conversations + 1)
     requests = [people.request(p, t) for p in everyone for t in people.turns]
     tree = _Tree() if args.pyinstrument else None
-    profiler, started = cProfile.Profile(), time.perf_counter()
-    (tree or profiler).enable()
+    profiler = None if args.plain else tree or cProfile.Profile()
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     for request in requests:
-        answer = client.post(SMS_PATH, data=request.body, headers=request.headers)
+        answer = client.post(request.path, data=request.body, headers=request.headers)
         assert answer.status_code == 200, answer.status_code
-    (tree or profiler).disable()
-    seconds = time.perf_counter() - started
-    print(f"{len(requests)} messages in {seconds:.2f} s: "
-          f"{1000 * seconds / len(requests):.2f} ms each (profiled)")  # fmt: skip
+    if profiler is not None:
+        profiler.disable()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"{len(requests)} messages in {seconds:.2f} s: {1000 * seconds / len(requests):.2f} ms "
+          f"each, {1000 * cpu / len(requests):.2f} ms CPU"
+          + ("" if args.plain else " (profiled)"))  # fmt: skip
+    if args.plain:
+        return
     if tree is not None:
         print(tree.text())
     else:

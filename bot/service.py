@@ -19,14 +19,14 @@ from case_store.conversations import (
     already_received,
     end_turn,
     open_conversation,
-    record_message,
+    record_inbound,
     record_messages,
 )
 from case_store.db import Database
 from case_store.erasure import erase_conversation
 from case_store.intake import SelfReferral, submit
 from case_store.models import Conversation, Referral
-from case_store.outbox import cancel_pending_for, enqueue
+from case_store.outbox import cancel_pending_for, enqueue_new
 from case_store.references import random_reference, unique_reference
 from case_store.referrals import attach_consents, record_consent
 
@@ -52,9 +52,14 @@ class TurnHook(Protocol):
         """False when the message must not step the flow (a stale button, say)."""
 
     def after(
-        self, session: Session, conversation: Conversation, stepped: bool, now: datetime
+        self,
+        session: Session,
+        conversation: Conversation,
+        stepped: bool,
+        now: datetime,
+        effects: frozenset[str] = frozenset(),
     ) -> None:
-        """Queue whatever else the channel needs."""
+        """Queue whatever else the channel needs; `effects`: the kinds the step carried out."""
 
 
 @dataclass(frozen=True)
@@ -131,19 +136,17 @@ class ConversationService:
             return Outcome(duplicate=True)
         now = self.clock()
         conv = open_conversation(session, inbound.channel, inbound.address, self.flow.id, now)
-        message = record_message(
-            session,
-            conv,
-            "in",
-            inbound.text,
-            now,
-            channel=inbound.channel,
-            channel_message_id=inbound.message_id,
+        message_id = record_inbound(
+            session, conv, inbound.text, now, channel_message_id=inbound.message_id
         )
         stepped = hook is None or hook.accept(conv)
-        rendered = self._step(session, conv, inbound, message.id, delivery, now) if stepped else []
+        rendered, effects = (
+            self._step(session, conv, inbound, message_id, delivery, now)
+            if stepped
+            else ([], frozenset[str]())
+        )
         if hook is not None:
-            hook.after(session, conv, stepped, now)
+            hook.after(session, conv, stepped, now, effects)
         end_turn(conv)
         log.debug("message handled", extra={"event": "message_in", "channel": inbound.channel})
         return Outcome(False, conv.id, rendered, conv.opted_out)
@@ -156,8 +159,11 @@ class ConversationService:
         message_id: int,
         delivery: str,
         now: datetime,
-    ) -> list[Rendered]:
-        """Step the flow, carry out its effects and store (or queue) its replies."""
+    ) -> tuple[list[Rendered], frozenset[str]]:
+        """Step the flow, carry out its effects and store (or queue) its replies.
+
+        The rendered replies, and the kinds of effect carried out.
+        """
         result = step(self.flow, conv.state, inbound.text, self._context(session, inbound, now))
         renderer = self.renderer(inbound.style or inbound.channel)
         self._save_state(conv, result.state, now)
@@ -165,7 +171,7 @@ class ConversationService:
             self._apply(session, conv, effect, renderer, f"{inbound.channel}:{message_id}", now)
         rendered = renderer.render_all(result.replies)
         self._deliver(session, conv, rendered, delivery, now)
-        return rendered
+        return rendered, frozenset(effect.kind for effect in result.effects)
 
     def _context(self, session: Session, inbound: Inbound, now: datetime) -> Context:
         """The engine's view of the world for this message."""
@@ -199,21 +205,18 @@ class ConversationService:
         texts = [reply.text for reply in rendered]
         ids = record_messages(session, conv, "out", texts, now, status=status, with_ids=outbox)
         if outbox:
-            for index, (reply, out_id) in enumerate(zip(rendered, ids, strict=True)):
-                enqueue(
-                    session,
-                    kind=conv.channel,
-                    recipient=conv.address,
-                    payload={
-                        "text": reply.text,
-                        "buttons": [list(b) for b in reply.buttons],
-                        "step": reply.step,
-                    },
-                    dedupe_key=f"reply:{out_id}:{index}",
-                    now=now,
-                    conversation_id=conv.id,
-                    message_id=out_id,
-                )
+            sends = [
+                (f"reply:{out_id}:{index}", _payload(reply), out_id)
+                for index, (reply, out_id) in enumerate(zip(rendered, ids, strict=True))
+            ]
+            enqueue_new(
+                session,
+                kind=conv.channel,
+                recipient=conv.address,
+                items=sends,
+                now=now,
+                conversation_id=conv.id,
+            )
 
     # -- effects --------------------------------------------------------------------------
     def _apply(
@@ -293,3 +296,8 @@ class ConversationService:
         """Erase what the person told us, keeping a record that it happened."""
         erase_conversation(session, conv, "person", kw["now"])
         log.info("erased on request", extra={"event": "erased", "channel": conv.channel})
+
+
+def _payload(reply: Rendered) -> dict[str, Any]:
+    """What the outbox keeps to send a reply: its text, buttons and question."""
+    return {"text": reply.text, "buttons": [list(b) for b in reply.buttons], "step": reply.step}

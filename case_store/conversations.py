@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from case_store.crypto import current_vault
-from case_store.models import Conversation, ErasureRecord, Message
+from case_store.models import Conversation, Message
 
 # The status of a conversation whose person erased their data (DELETE, or staff on request).
 ERASED = "deleted"
@@ -22,10 +22,21 @@ def address_hash(channel: str, address: str) -> str:
 
 def find_conversation(session: Session, channel: str, address: str) -> Conversation | None:
     """The conversation for an address, locked for update where the database can."""
-    query = select(Conversation).where(
-        Conversation.channel == channel, Conversation.address_hash == address_hash(channel, address)
+    found = session.scalars(
+        _BY_ADDRESS, {"channel": channel, "address_hash": address_hash(channel, address)}
     )
-    return session.scalar(query.with_for_update())
+    return found.one_or_none()
+
+
+# Built once: every inbound message looks its conversation up.
+_BY_ADDRESS = (
+    select(Conversation)
+    .where(
+        Conversation.channel == bindparam("channel"),
+        Conversation.address_hash == bindparam("address_hash"),
+    )
+    .with_for_update()
+)
 
 
 def open_conversation(
@@ -104,12 +115,6 @@ def channel_message_ids(
     return [(str(key), at) for key, at in session.execute(query)]
 
 
-def erasure_count(session: Session, conversation_id: int) -> int:
-    """How many times a conversation's data has been erased (a rise means an erasure)."""
-    query = select(func.count()).where(ErasureRecord.conversation_id == conversation_id)
-    return int(session.scalar(query) or 0)
-
-
 def record_message(
     session: Session,
     conversation: Conversation | None,
@@ -137,6 +142,45 @@ def record_message(
     return message
 
 
+def record_inbound(
+    session: Session,
+    conversation: Conversation,
+    body: str | None,
+    now: datetime,
+    *,
+    channel_message_id: str | None,
+) -> int:
+    """Store an inbound message of a conversation (body encrypted); its id.
+
+    One Core INSERT ... RETURNING: the hot path needs the id, not an ORM object to flush.
+    """
+    row = _message_row(conversation, "in", body, now, "received", channel_message_id)
+    table = cast(Table, Message.__table__)
+    return int(session.execute(insert(table).returning(table.c.id), row).scalar_one())
+
+
+def _message_row(
+    conversation: Conversation,
+    direction: str,
+    body: str | None,
+    now: datetime,
+    status: str,
+    channel_message_id: str | None = None,
+) -> dict[str, object]:
+    """A messages row for a Core insert."""
+    return {
+        "conversation_id": conversation.id,
+        "direction": direction,
+        "channel": conversation.channel,
+        "channel_message_id": channel_message_id,
+        "body": body,
+        "status": status,
+        "error_code": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def record_messages(
     session: Session,
     conversation: Conversation,
@@ -151,20 +195,7 @@ def record_messages(
 
     Their ids, in order, when `with_ids`; otherwise an executemany with no RETURNING.
     """
-    rows = [
-        {
-            "conversation_id": conversation.id,
-            "direction": direction,
-            "channel": conversation.channel,
-            "channel_message_id": None,
-            "body": body,
-            "status": status,
-            "error_code": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for body in bodies
-    ]
+    rows = [_message_row(conversation, direction, body, now, status) for body in bodies]
     if not rows:
         return []
     table = cast(Table, Message.__table__)

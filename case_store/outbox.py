@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from case_store.conversations import ERASED, address_hash
@@ -50,6 +51,42 @@ def enqueue(
     session.add(item)
     session.flush()
     return item
+
+
+def enqueue_new(
+    session: Session,
+    *,
+    kind: str,
+    recipient: str,
+    items: Sequence[tuple[str, dict[str, Any], int | None]],
+    now: datetime,
+    conversation_id: int | None = None,
+) -> None:
+    """Queue sends whose dedupe keys are new by construction, in one INSERT.
+
+    `items`: (dedupe key, payload, message id) each. For replies keyed by the id of the
+    message just stored: no look-up first, and no ORM object to flush per row.
+    """
+    if not items:
+        return
+    recipient_hash = address_hash(kind, recipient)
+    rows = [
+        {
+            "kind": kind,
+            "dedupe_key": key,
+            "recipient_hash": recipient_hash,
+            "recipient": recipient,
+            "payload": payload,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for key, payload, message_id in items
+    ]
+    session.execute(insert(cast(Table, OutboxItem.__table__)), rows)
 
 
 def cancel_pending_for(session: Session, conversation_id: int) -> None:

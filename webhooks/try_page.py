@@ -62,7 +62,12 @@ class WebButton:
         return self.step == asked
 
     def after(
-        self, session: Session, conversation: Conversation, stepped: bool, now: datetime
+        self,
+        session: Session,
+        conversation: Conversation,
+        stepped: bool,
+        now: datetime,
+        effects: frozenset[str] = frozenset(),
     ) -> None:
         """Remember whether the press was too late."""
         self.stale = not stepped

@@ -25,11 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from bot.render import Renderer
 from bot.service import TurnHook
-from case_store.conversations import channel_message_ids, erasure_count, record_message
+from case_store.conversations import channel_message_ids, record_message
 from case_store.models import Conversation
 from case_store.outbox import enqueue
 from case_store.telegram_ids import sent_message_key
@@ -125,37 +125,36 @@ def offer_clear(
     )
 
 
+# The engine's effects that end the talk: a referral made, the person's data erased.
+ENDING_EFFECTS = frozenset({"finish_referral", "erase"})
+
+
 @dataclass
 class ClearChatOffer:
     """The hook on every Telegram turn: offers to clear the chat when the turn ends the talk.
 
-    A turn ends it when it finishes a referral, or when it erases the person's data (a DELETE
-    they confirmed: erasing always leaves an erasure record, so the count goes up). `inner` is
-    the button press, if the turn came from one, whose own checks and answers come first.
+    A turn ends it when its step finished a referral or erased the person's data (a DELETE
+    they confirmed). `inner` is the button press, if the turn came from one, whose own
+    checks and answers come first.
     """
 
     renderer: Renderer
     inner: TurnHook | None = None
-    _status: str | None = None
-    _erasures: int = 0
 
     def accept(self, conversation: Conversation) -> bool:
-        """Note how the conversation stands before the flow steps; defer to the press."""
-        session = object_session(conversation)
-        self._status = conversation.status
-        self._erasures = erasure_count(session, conversation.id) if session else 0
+        """Defer to the press, if any."""
         return self.inner is None or self.inner.accept(conversation)
 
     def after(
-        self, session: Session, conversation: Conversation, stepped: bool, now: datetime
+        self,
+        session: Session,
+        conversation: Conversation,
+        stepped: bool,
+        now: datetime,
+        effects: frozenset[str] = frozenset(),
     ) -> None:
         """Answer the press, then offer to clear the chat if this turn ended the talk."""
         if self.inner is not None:
-            self.inner.after(session, conversation, stepped, now)
-        if stepped and self._ended(session, conversation):
+            self.inner.after(session, conversation, stepped, now, effects)
+        if stepped and effects & ENDING_EFFECTS:
             offer_clear(session, conversation, self.renderer, now)
-
-    def _ended(self, session: Session, conversation: Conversation) -> bool:
-        """True when this turn finished a referral or erased the person's data."""
-        finished = conversation.status == "finished" and self._status != "finished"
-        return finished or erasure_count(session, conversation.id) > self._erasures

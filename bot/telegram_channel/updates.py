@@ -71,7 +71,12 @@ class ButtonPress:
         return self.step is not None and self.step == asked
 
     def after(
-        self, session: Session, conversation: Conversation, stepped: bool, now: datetime
+        self,
+        session: Session,
+        conversation: Conversation,
+        stepped: bool,
+        now: datetime,
+        effects: frozenset[str] = frozenset(),
     ) -> None:
         """Always answer the press; show the choice back on the question once answered."""
         note = None if stepped else self.old_button_note
