@@ -45,21 +45,25 @@ class Notifier(Protocol):
         """A safeguarding sign was seen."""
 
 
+@dataclass(frozen=True)
+class TurnEnd:
+    """How a turn went, for the channel's hook: in its transaction, at its time."""
+
+    session: Session
+    conversation: Conversation
+    stepped: bool  # False: the hook refused the message, the flow did not move
+    now: datetime
+    effects: frozenset[str] = frozenset()  # the kinds of effect the step carried out
+
+
 class TurnHook(Protocol):
     """Channel-specific work in the same transaction as a message (e.g. button presses)."""
 
     def accept(self, conversation: Conversation) -> bool:
         """False when the message must not step the flow (a stale button, say)."""
 
-    def after(
-        self,
-        session: Session,
-        conversation: Conversation,
-        stepped: bool,
-        now: datetime,
-        effects: frozenset[str] = frozenset(),
-    ) -> None:
-        """Queue whatever else the channel needs; `effects`: the kinds the step carried out."""
+    def after(self, turn: TurnEnd) -> None:
+        """Queue whatever else the channel needs."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ class ConversationService:
             else ([], frozenset[str]())
         )
         if hook is not None:
-            hook.after(session, conv, stepped, now, effects)
+            hook.after(TurnEnd(session, conv, stepped, now, effects))
         end_turn(conv)
         log.debug("message handled", extra={"event": "message_in", "channel": inbound.channel})
         return Outcome(False, conv.id, rendered, conv.opted_out)

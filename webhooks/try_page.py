@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, session
-from sqlalchemy.orm import Session
 
 from bot.render import Renderer
-from bot.service import Inbound
+from bot.service import Inbound, TurnEnd
 from case_store.models import Conversation
 from webhooks.dashboard.blueprint import TEMPLATES
 from webhooks.runtime import current_runtime
@@ -61,16 +59,9 @@ class WebButton:
         asked = conversation.state.get("pending") or conversation.step
         return self.step == asked
 
-    def after(
-        self,
-        session: Session,
-        conversation: Conversation,
-        stepped: bool,
-        now: datetime,
-        effects: frozenset[str] = frozenset(),
-    ) -> None:
+    def after(self, turn: TurnEnd) -> None:
         """Remember whether the press was too late."""
-        self.stale = not stepped
+        self.stale = not turn.stepped
 
 
 def _body() -> tuple[str, str, str, str | None]:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.render import Renderer
-from bot.service import TurnHook
+from bot.service import TurnEnd, TurnHook
 from case_store.conversations import channel_message_ids, record_message
 from case_store.models import Conversation
 from case_store.outbox import enqueue
@@ -145,16 +145,9 @@ class ClearChatOffer:
         """Defer to the press, if any."""
         return self.inner is None or self.inner.accept(conversation)
 
-    def after(
-        self,
-        session: Session,
-        conversation: Conversation,
-        stepped: bool,
-        now: datetime,
-        effects: frozenset[str] = frozenset(),
-    ) -> None:
+    def after(self, turn: TurnEnd) -> None:
         """Answer the press, then offer to clear the chat if this turn ended the talk."""
         if self.inner is not None:
-            self.inner.after(session, conversation, stepped, now, effects)
-        if stepped and effects & ENDING_EFFECTS:
-            offer_clear(session, conversation, self.renderer, now)
+            self.inner.after(turn)
+        if turn.stepped and turn.effects & ENDING_EFFECTS:
+            offer_clear(turn.session, turn.conversation, self.renderer, turn.now)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from telegram import CallbackQuery, Message, Update
 
 from bot.render import Renderer
-from bot.service import ConversationService, Inbound, Outcome
+from bot.service import ConversationService, Inbound, Outcome, TurnEnd
 from bot.telegram_channel.clear_chat import CLEAR_STEP, ClearChatOffer, queue_clear
 from case_store.conversations import already_received, find_conversation, record_message
 from case_store.db import Database
@@ -70,20 +70,14 @@ class ButtonPress:
         asked = conversation.state.get("pending") or conversation.step
         return self.step is not None and self.step == asked
 
-    def after(
-        self,
-        session: Session,
-        conversation: Conversation,
-        stepped: bool,
-        now: datetime,
-        effects: frozenset[str] = frozenset(),
-    ) -> None:
+    def after(self, turn: TurnEnd) -> None:
         """Always answer the press; show the choice back on the question once answered."""
-        note = None if stepped else self.old_button_note
+        session, now = turn.session, turn.now
+        note = None if turn.stepped else self.old_button_note
         answer_press(session, self.query.id, note, now)
         message = self.query.message
         text = getattr(message, "text", None)
-        if stepped and message is not None and text:
+        if turn.stepped and message is not None and text:
             label = _pressed_label(self.query)
             key = sent_message_key(message.chat.id, message.message_id)  # no plain chat id
             _queue(
