@@ -1,8 +1,9 @@
 """Erasure on request: the person's personal data goes everywhere at once; a record of it stays.
 
 Whoever asks (the person, by DELETE; staff, from the dashboard), the same goes:
-- the referral's details (name, phone, email, what happened), the staff notes on it and the
-  consent records; a live referral becomes withdrawn. Its reference, source, channel, status,
+- the referral's details (name, phone, email, what happened), the staff notes on it, the
+  consent records and where its conferences meet (as retention removes them, with
+  `scrub_referral`); a live referral becomes withdrawn. Its reference, source, channel, status,
   flags and dates stay, so the board figures are the same before and after;
 - the conversation's answers, message bodies and address (phone number or chat id). Its keyed
   address hash stays: a STOP is still honoured, and the person is known if they write again;
@@ -18,12 +19,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from case_store.conversations import ERASED, forget_address
 from case_store.lifecycle import LIVE
-from case_store.models import ConsentRecord, Conversation, ErasureRecord, Referral, ReferralNote
+from case_store.models import Conversation, ErasureRecord, Referral
 from case_store.outbox import forget_sends_to
 from case_store.referrals import scrub_conversation, scrub_referral
 
@@ -74,10 +75,8 @@ def _reset(conversation: Conversation) -> None:
 
 
 def _erase_details(session: Session, referral: Referral, now: datetime) -> None:
-    """A referral's personal data goes: details, staff notes, consent records."""
-    scrub_referral(referral, MARKER)
-    session.execute(delete(ReferralNote).where(ReferralNote.referral_id == referral.id))
-    session.execute(delete(ConsentRecord).where(ConsentRecord.referral_id == referral.id))
+    """A referral's personal data goes (case_store/referrals.py); a live one is withdrawn."""
+    scrub_referral(session, referral, MARKER)
     if referral.status in LIVE:
         referral.status = "withdrawn"
     referral.updated_at = now

@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from case_store.models import ConsentRecord, Conversation, Message, Referral
+from case_store.models import (
+    Conference,
+    ConsentRecord,
+    Conversation,
+    Message,
+    Referral,
+    ReferralNote,
+)
 from case_store.outbox import cancel_pending_for
 
 SPECIALIST_FLAGS = {"domestic_abuse", "sexual_harm", "under_18"}
@@ -87,6 +94,15 @@ def scrub_conversation(session: Session, conversation_id: int) -> None:
     )
 
 
-def scrub_referral(referral: Referral, marker: str) -> None:
-    """Replace a referral's personal details with the anonymous facts the figures need."""
+def scrub_referral(session: Session, referral: Referral, marker: str) -> None:
+    """Remove a referral's personal data, for erasure and retention alike.
+
+    Its details become the anonymous facts the figures need; its staff notes and consent
+    records go, and its conferences keep their times and invitations but not their venues.
+    """
     referral.details = {marker: True, "source": referral.source, "channel": referral.channel}
+    session.execute(delete(ReferralNote).where(ReferralNote.referral_id == referral.id))
+    session.execute(delete(ConsentRecord).where(ConsentRecord.referral_id == referral.id))
+    session.execute(
+        update(Conference).where(Conference.referral_id == referral.id).values(venue="")
+    )

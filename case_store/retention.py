@@ -14,21 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from case_store.db import Database
 from case_store.lifecycle import NOT_TAKEN_UP_MOVES
 from case_store.models import (
     AuditEntry,
-    Conference,
-    ConsentRecord,
     Conversation,
     ErasureRecord,
     Message,
     OutboxItem,
     Referral,
-    ReferralNote,
 )
 from case_store.referrals import scrub_conversation, scrub_referral
 
@@ -153,12 +150,7 @@ def _referrals(kind: str, condition: ColumnElement[bool]) -> Step:
 
 def forget_referral(session: Session, referral: Referral) -> None:
     """Remove a referral's personal data everywhere; keep what the board figures count."""
-    scrub_referral(referral, PURGED)
-    session.execute(delete(ConsentRecord).where(ConsentRecord.referral_id == referral.id))
-    session.execute(delete(ReferralNote).where(ReferralNote.referral_id == referral.id))
-    session.execute(
-        update(Conference).where(Conference.referral_id == referral.id).values(venue="")
-    )
+    scrub_referral(session, referral, PURGED)
     linked = select(Conversation).where(
         Conversation.referral_id == referral.id, Conversation.status != PURGED
     )

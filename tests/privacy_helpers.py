@@ -1,14 +1,19 @@
-"""Helpers for the data-protection tests: every stored value, decrypted."""
+"""Helpers for the data-protection tests: every stored value, decrypted; a conference."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import JSON, String, Text, select, type_coerce
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from case_store.db import Database
-from case_store.models import Base
+from case_store.models import Base, Referral
+from case_store.volunteers import add_volunteer
+from tests.conftest import FrozenClock
+from webhooks.casework import schedule_conference
+from webhooks.runtime import Runtime
 
 # What the happy path tells us, in the forms it may be stored or logged.
 PERSONAL = ("Sam Quayle", "Quayle", "7700900123", "7700 900123", "CF0123450224", "brother Dave")
@@ -63,3 +68,26 @@ def columns_holding(values: dict[str, list[str]], plain_id: str | int) -> dict[s
         for name, column_values in values.items()
         if (hits := [value for value in column_values if pattern.search(value)])
     }
+
+
+VENUE = "Parkside"
+
+
+def schedule(runtime: Runtime, clock: FrozenClock) -> None:
+    """A conference for the only referral in three days' time, with one volunteer."""
+    with runtime.db.transaction() as s:
+        volunteer = add_volunteer(
+            s, name="Bea", phone="+447700900202", active=True, skills=[], now=clock()
+        )
+        assert volunteer is not None
+        reference = s.scalars(select(Referral.reference)).one()
+        schedule_conference(
+            s,
+            runtime,
+            "staff:1",
+            reference=reference,
+            starts_at=clock() + timedelta(days=3),
+            venue=VENUE,
+            volunteer_ids=[volunteer.id],
+            min_facilitators=1,
+        )

@@ -12,8 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from bot.service import Inbound
+from case_store.erasure import erase_referral
 from case_store.models import (
     AuditEntry,
+    Conference,
     Conversation,
     ErasureRecord,
     Message,
@@ -27,7 +29,7 @@ from case_store.stats import board_figures
 from tests.conftest import FrozenClock
 from tests.dashboard_helpers import add_user, log_in, submit
 from tests.helpers import HAPPY_PATH, converse
-from tests.privacy_helpers import decrypted_dump, personal_in
+from tests.privacy_helpers import VENUE, decrypted_dump, personal_in, schedule
 from tests.stubs.telegram_api import TelegramStub
 from tests.stubs.twilio_api import TwilioStub
 from tests.telegram_helpers import (
@@ -174,6 +176,36 @@ def test_writing_again_after_delete_starts_afresh_and_keeps_the_number_again(
     assert outcome.replies  # the greeting and the first question
     chat = the_conversation(runtime)
     assert (chat.address, chat.status) == (PHONE, "active")
+
+
+# -- by the person or by staff: what the referral's conference holds --------------------------
+def delete_by_the_person(runtime: Runtime) -> None:
+    """The person sends DELETE and confirms it."""
+    converse(runtime.conversations, ["DELETE", "yes"], prefix="d")
+
+
+def erase_by_staff(runtime: Runtime) -> None:
+    """Staff erase the only referral, as the dashboard does."""
+    with runtime.db.transaction() as s:
+        referral = s.scalars(select(Referral)).one()
+        erase_referral(s, referral, "staff:1", runtime.conversations.clock())
+
+
+@pytest.mark.parametrize("erase_it", [delete_by_the_person, erase_by_staff])
+def test_erasure_removes_where_the_referrals_conference_meets(
+    runtime: Runtime, clock: FrozenClock, erase_it: Callable[[Runtime], None]
+) -> None:
+    converse(runtime.conversations, HAPPY_PATH)
+    schedule(runtime, clock)
+    with runtime.db.transaction() as s:
+        assert s.scalars(select(Conference.venue)).one() == VENUE
+    erase_it(runtime)
+    with runtime.db.transaction() as s:
+        conference = s.scalars(select(Conference)).one()
+        assert conference.venue == ""
+        # when it is, and who was invited, are not the person's: they stay
+        assert (conference.status, len(conference.invitations)) == ("scheduled", 1)
+        assert conference.starts_at == clock() + timedelta(days=3)
 
 
 # -- from the dashboard ------------------------------------------------------------------------
