@@ -7,7 +7,8 @@ Whoever asks (the person, by DELETE; staff, from the dashboard), the same goes:
   flags and dates stay, so the board figures are the same before and after;
 - the conversation's answers, message bodies and address (phone number or chat id). Its keyed
   address hash stays: a STOP is still honoured, and the person is known if they write again;
-- every outbox row to them, whatever its state: recipient and text go, pending and in-flight
+- every outbox row to them, whatever its state, and every Telegram edit showing one of their
+  button presses (which holds the chat id): recipient and text go, pending and in-flight
   sends are cancelled, the row's anonymous facts stay. What the erasure itself queues (saying
   it is done, offering to clear a Telegram chat, the clearing) keeps the address only until
   it is sent (case_store/outbox.py, `forget_if_erased`).

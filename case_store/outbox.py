@@ -10,15 +10,17 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, defer
 
-from case_store.conversations import ERASED, address_hash
+from case_store.conversations import ERASED, address_hash, channel_message_ids
 from case_store.models import (
     Conference,
     Conversation,
     ErasureRecord,
     Invitation,
+    Message,
     OutboxItem,
     Referral,
 )
+from case_store.telegram_ids import edit_dedupe_key, edited_message_key
 
 
 def enqueue(
@@ -105,14 +107,16 @@ def forget_sends_to(session: Session, conversation: Conversation) -> None:
     The rows stay, with their kind, status, dedupe key and dates: anonymous facts. They are
     found by the keyed hash of the person's address, which every send to their conversation
     shares (and which uses an index); a send to the same address without a conversation (a
-    Telegram "text only, please") is theirs too.
+    Telegram "text only, please") is theirs too. So are the edits that showed their button
+    presses on our messages, found by those messages' keys (`_edits_in`).
     """
-    to_them = select(OutboxItem.id).where(
+    to_address = and_(
         OutboxItem.kind == conversation.channel,
         OutboxItem.recipient_hash == conversation.address_hash,
         or_(OutboxItem.conversation_id == conversation.id, OutboxItem.conversation_id.is_(None)),
     )
-    ids = list(session.scalars(to_them))
+    edits = OutboxItem.dedupe_key.in_(_edits_in(session, conversation))
+    ids = list(session.scalars(select(OutboxItem.id).where(or_(to_address, edits))))
     if not ids:
         return
     session.execute(
@@ -127,21 +131,44 @@ def forget_sends_to(session: Session, conversation: Conversation) -> None:
     )
 
 
+def _edits_in(session: Session, conversation: Conversation) -> list[str]:
+    """The dedupe keys an edit of any of our messages in a Telegram chat would have.
+
+    An edit is addressed by the message it is shown on, not by the chat, so the person's
+    address hash does not find it; its payload holds the chat id. (What the person typed has
+    keys too: no edit has theirs, so they match nothing.)
+    """
+    if conversation.channel != "telegram":
+        return []
+    messages = channel_message_ids(session, conversation.id, conversation.channel)
+    return [edit_dedupe_key(key) for key, _ in messages]
+
+
 def forget_if_erased(session: Session, item: OutboxItem) -> None:
     """A finished send to someone who has erased their data keeps no recipient or text.
 
     Such a send was queued by the erasure's own turn (saying it is done, offering to clear a
-    Telegram chat) or by a clear-chat press after it: it needed the address until it went.
+    Telegram chat, showing the press that confirmed it) or by a clear-chat press after it: it
+    needed the address until it went.
     """
     if item.kind not in _CHAT_KINDS or not item.recipient_hash:
         return
-    status = session.scalar(
-        select(Conversation.status).where(
+    if session.scalar(_status_of_conversation(item)) == ERASED:
+        item.recipient, item.recipient_hash, item.payload, item.last_error = "", "", {}, None
+
+
+def _status_of_conversation(item: OutboxItem) -> Select[str]:
+    """The status of the conversation a send went to (for an edit: the message's)."""
+    edited = edited_message_key(item.dedupe_key)
+    if edited is None:
+        return select(Conversation.status).where(
             Conversation.channel == item.kind, Conversation.address_hash == item.recipient_hash
         )
+    return (
+        select(Conversation.status)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(Message.channel == item.kind, Message.channel_message_id == edited)
     )
-    if status == ERASED:
-        item.recipient, item.recipient_hash, item.payload, item.last_error = "", "", {}, None
 
 
 MAX_ATTEMPTS = 8

@@ -21,6 +21,7 @@ from __future__ import annotations
 from case_store.crypto import Vault, current_vault
 
 TAG_CHARS = 32  # hex characters of the HMAC kept: 128 bits
+EDIT_PREFIX = "tg:edit:"
 
 
 def chat_tag(chat_id: str | int, vault: Vault | None = None) -> str:
@@ -32,6 +33,20 @@ def chat_tag(chat_id: str | int, vault: Vault | None = None) -> str:
 def sent_message_key(chat_id: str | int, message_id: int | str, vault: Vault | None = None) -> str:
     """Our key for a message in a chat: "c{hash of the chat}:m{Telegram's message id}"."""
     return f"{chat_tag(chat_id, vault)}:m{int(message_id)}"
+
+
+def edit_dedupe_key(sent_key: str) -> str:
+    """The outbox key that shows a pressed button on one of our messages, once.
+
+    It is our key for that message (`sent_message_key`) after "tg:edit:"; the edit itself is
+    addressed by the message, not the chat, so its chat id is only in its encrypted payload.
+    """
+    return f"{EDIT_PREFIX}{sent_key}"
+
+
+def edited_message_key(dedupe_key: str) -> str | None:
+    """Our key for the message an edit is shown on; None when `dedupe_key` is not an edit's."""
+    return dedupe_key.removeprefix(EDIT_PREFIX) if dedupe_key.startswith(EDIT_PREFIX) else None
 
 
 def callback_dedupe_key(callback_id: str, vault: Vault | None = None) -> str:

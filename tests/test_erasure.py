@@ -3,8 +3,10 @@ dashboard; an opt-out, a record that it happened and the board figures stay."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -29,12 +31,15 @@ from case_store.stats import board_figures
 from tests.conftest import FrozenClock
 from tests.dashboard_helpers import add_user, log_in, submit
 from tests.helpers import HAPPY_PATH, converse
-from tests.privacy_helpers import VENUE, decrypted_dump, personal_in, schedule
+from tests.privacy_helpers import VENUE, columns_holding, decrypted_dump, personal_in, schedule
 from tests.stubs.telegram_api import TelegramStub
 from tests.stubs.twilio_api import TwilioStub
 from tests.telegram_helpers import (
+    CHAT,
     TELEGRAM_PATH,
     TOKEN,
+    answer,
+    as_label,
     button_update,
     last_bot_message,
     post,
@@ -332,3 +337,54 @@ def test_after_delete_and_clearing_the_chat_the_conversations_sends_keep_no_chat
         assert len(theirs) > 3 and all(i.status in {"sent", "cancelled"} for i in theirs)
         assert {(i.recipient, i.recipient_hash) for i in theirs} == {("", "")}
         assert all(i.payload == {} for i in theirs)
+
+
+def sends_holding_the_chat_id(runtime: Runtime) -> list[str]:
+    """The dedupe keys of Telegram sends whose recipient or payload, decrypted, names the chat."""
+    with runtime.db.transaction() as s:
+        sends = s.scalars(select(OutboxItem).where(OutboxItem.kind == "telegram")).all()
+        stored = {i.dedupe_key: [i.recipient, json.dumps(i.payload)] for i in sends}
+    return sorted(columns_holding(stored, CHAT))
+
+
+def edits(runtime: Runtime) -> list[OutboxItem]:
+    """The sends that show a pressed button back on its question (editMessageText)."""
+    with runtime.db.transaction() as s:
+        query = select(OutboxItem).where(OutboxItem.dedupe_key.startswith("tg:edit:"))
+        return list(s.scalars(query.order_by(OutboxItem.id)))
+
+
+def test_delete_on_telegram_leaves_the_chat_id_in_no_send_not_even_an_edit(
+    make_app: Callable[..., Flask], telegram: TelegramStub, clock: FrozenClock
+) -> None:
+    app = make_app(**telegram_env(telegram.base_url))
+    client = app.test_client()
+    telegram_converse(app, client, telegram, clock, [*TELEGRAM_PATH[:20], "DELETE"])
+    shown_back = edits(rt(app))
+    assert shown_back and all(e.status == "sent" for e in shown_back)
+    assert sends_holding_the_chat_id(rt(app))  # as a live chat needs: it can still be cleared
+    post(client, button_update(last_bot_message(telegram), "Yes, delete it"))
+    telegram_deliver(app, clock)
+    # the press that confirmed the erasure is shown back too, after the erasure itself
+    assert telegram.calls("editMessageText")[-1]["text"].endswith("» Yes, delete it")
+    assert len(edits(rt(app))) == len(shown_back) + 1
+    assert sends_holding_the_chat_id(rt(app)) == []
+
+
+def test_erasing_a_telegram_referral_cancels_an_edit_not_yet_sent(
+    make_app: Callable[..., Flask], telegram: TelegramStub, clock: FrozenClock
+) -> None:
+    app = make_app(**telegram_env(telegram.base_url))
+    client = app.test_client()
+    telegram_converse(app, client, telegram, clock, TELEGRAM_PATH[:-1])
+    last: list[dict[str, Any]] = []
+    answer(telegram, last.append, as_label(telegram, TELEGRAM_PATH[-1]))
+    assert "callback_query" in last[0]  # the last answer is a button press
+    post(client, last[0])  # the referral is made; the worker has not run yet
+    shown = len(telegram.calls("editMessageText"))
+    assert edits(rt(app))[-1].status == "pending"
+    erase_by_staff(rt(app))
+    assert sends_holding_the_chat_id(rt(app)) == []
+    assert (edits(rt(app))[-1].status, edits(rt(app))[-1].payload) == ("cancelled", {})
+    telegram_deliver(app, clock)
+    assert len(telegram.calls("editMessageText")) == shown

@@ -16,7 +16,7 @@ from case_store.conversations import already_received, find_conversation, record
 from case_store.db import Database
 from case_store.models import Conversation
 from case_store.outbox import enqueue
-from case_store.telegram_ids import callback_dedupe_key, sent_message_key
+from case_store.telegram_ids import callback_dedupe_key, edit_dedupe_key, sent_message_key
 
 CHANNEL = "telegram"
 
@@ -90,6 +90,7 @@ class ButtonPress:
                     "text": f"{text}\n\n» {label}",
                 },
                 now,
+                dedupe_key=edit_dedupe_key(key),  # how erasure finds it (case_store/outbox)
             )
 
 
