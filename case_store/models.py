@@ -19,6 +19,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from case_store.types import EncryptedJSON, EncryptedText, UTCDateTime
 
+EMAIL_LENGTH = 254  # the longest email address there can be (RFC 5321), so the longest login
+# Who the audit trail names: "staff:{login email}" (webhooks/dashboard/auth.py) or "token:{name}".
+ACTOR_LENGTH = len("staff:") + EMAIL_LENGTH
+
 
 class Base(DeclarativeBase):
     """Declarative base for every table."""
@@ -184,7 +188,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_reference", "referral_reference", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     action: Mapped[str] = mapped_column(String(40))
     referral_reference: Mapped[str | None] = mapped_column(String(9))
     detail: Mapped[str | None] = mapped_column(String(200))
@@ -198,7 +202,7 @@ class ReferralNote(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
-    author: Mapped[str] = mapped_column(String(120))
+    author: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     text: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = _ts()
 
@@ -293,7 +297,7 @@ class StaffUser(Base):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _ts()

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from case_store.models import StaffUser
+from case_store.models import EMAIL_LENGTH, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -29,7 +29,7 @@ def normalise_email(email: str) -> str:
 def create_user(session: Session, email: str, password: str, now: datetime) -> StaffUser:
     """A new login; refuses a duplicate email or a short password."""
     address = normalise_email(email)
-    if "@" not in address or len(address) > 254:
+    if "@" not in address or len(address) > EMAIL_LENGTH:
         raise UserError("Give an email address.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")

@@ -1,4 +1,5 @@
-"""The migrations build exactly the tables the models describe; 0006 hashes chat ids."""
+"""The migrations build exactly the tables the models describe; 0006 hashes chat ids; 0007
+widens the columns that name staff."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from case_store import crypto
 from case_store.conversations import record_message
 from case_store.migrate import alembic_config, upgrade
-from case_store.models import Base, Message, OutboxItem
+from case_store.models import AuditEntry, Base, Message, OutboxItem, Referral, ReferralNote
 from case_store.outbox import enqueue
 from case_store.telegram_ids import callback_dedupe_key, sent_message_key
 from tests.conftest import FROZEN_NOW
+from tests.helpers import HAPPY_PATH, converse
 from tests.privacy_helpers import columns_holding, raw_text_values
+from webhooks.casework import change_referral
 from webhooks.cli import main
 from webhooks.runtime import Runtime
 
@@ -26,6 +30,17 @@ def test_migrations_match_the_models(runtime: Runtime) -> None:
         context = MigrationContext.configure(connection)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def current_revision(runtime: Runtime) -> str | None:
+    """The revision the database is at."""
+    with runtime.db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(runtime: Runtime) -> str | None:
+    """The newest revision there is."""
+    return ScriptDirectory.from_config(alembic_config(runtime.db.engine)).get_current_head()
 
 
 PLAIN_CHAT = "900123"
@@ -106,8 +121,7 @@ def test_0006_needs_no_keys_when_there_is_nothing_to_rewrite(
     command.downgrade(alembic_config(runtime.db.engine), "0005")
     monkeypatch.setattr(crypto, "_current", None)
     upgrade(runtime.db.engine)
-    with runtime.db.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0006"
+    assert current_revision(runtime) == head_revision(runtime)
 
 
 def test_0006_without_keys_says_how_to_run_it(
@@ -118,5 +132,22 @@ def test_0006_without_keys_says_how_to_run_it(
     monkeypatch.setattr(crypto, "_current", None)
     with pytest.raises(RuntimeError, match="rj-frontdoor db upgrade"):
         upgrade(runtime.db.engine)
-    with runtime.db.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0005"
+    assert current_revision(runtime) == "0005"
+
+
+def test_0007_widens_the_columns_naming_staff_and_keeps_what_they_hold(runtime: Runtime) -> None:
+    converse(runtime.conversations, HAPPY_PATH)
+    command.downgrade(alembic_config(runtime.db.engine), "0006")
+    with runtime.db.transaction() as s:
+        referral = s.scalars(select(Referral)).one()
+        change_referral(s, referral, "staff:a@example.org", "contacted", "Rang.", FROZEN_NOW)
+    upgrade(runtime.db.engine)  # SQLite rebuilds both tables to widen a column
+    longest = f"staff:{'a' * 64}@{'b' * 185}"  # "staff:" and an email of 254 characters
+    with runtime.db.transaction() as s:
+        referral = s.scalars(select(Referral)).one()
+        change_referral(s, referral, longest, None, "Rang again.", FROZEN_NOW)
+    with runtime.db.transaction() as s:
+        trail = s.scalars(select(AuditEntry.actor).order_by(AuditEntry.id)).all()
+        notes = s.execute(select(ReferralNote.author, ReferralNote.text).order_by(ReferralNote.id))
+        assert [*notes] == [("staff:a@example.org", "Rang."), (longest, "Rang again.")]
+    assert trail == ["staff:a@example.org"] * 2 + [longest]  # status and note; then a note

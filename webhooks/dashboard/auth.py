@@ -14,7 +14,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from case_store.audit import audit
-from case_store.models import StaffUser
+from case_store.models import EMAIL_LENGTH, StaffUser
 from case_store.users import authenticate
 from webhooks.dashboard.blueprint import bp
 from webhooks.runtime import current_runtime
@@ -43,7 +43,7 @@ class Staff(UserMixin):
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_LENGTH)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
 
 
