@@ -32,12 +32,12 @@ Create Date: 2026-11-30 09:00:00
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
 
-from case_store.crypto import Vault, current_vault
+from case_store.crypto import Vault
+from case_store.migrations.rewrites import rewrite
 
 revision = "0006"
 down_revision = "0005"
@@ -45,7 +45,7 @@ branch_labels = None
 depends_on = None
 
 TAG_CHARS = 32
-BATCH = 1000
+PURPOSE = "migration 0006 replaces stored Telegram chat ids with keyed hashes"
 
 _SENT = re.compile(r"^(-?\d+):m(\d+)$")
 _EDIT = re.compile(r"^tg:edit:(-?\d+):(\d+)$")
@@ -80,53 +80,6 @@ def new_dedupe_key(vault: Vault, old: str) -> str | None:
     return None
 
 
-def _vault() -> Vault:
-    """The installed vault, or a clear error saying how to run this revision."""
-    try:
-        return current_vault()
-    except RuntimeError as exc:
-        raise RuntimeError(
-            "migration 0006 replaces stored Telegram chat ids with keyed hashes and needs the "
-            "service's keys: run it with `rj-frontdoor db upgrade` or `rj-frontdoor serve`, "
-            "with RJ_SECRET_KEY and RJ_ENCRYPTION_KEYS set as for the service"
-        ) from exc
-
-
-def _rewrite(
-    connection: sa.Connection,
-    query: str,
-    table: sa.TableClause,
-    column: str,
-    patterns: tuple[re.Pattern[str], ...],
-    convert: Callable[[Vault, str], str | None],
-) -> int:
-    """Rewrite each value the query finds that holds a plain id, in batches; how many changed.
-
-    Plain ids are told by the patterns alone, so a database with none needs no keys.
-    """
-    plain = [
-        (int(row_id), str(value))
-        for row_id, value in connection.execute(sa.text(query))
-        if any(pattern.match(str(value)) for pattern in patterns)
-    ]
-    if not plain:
-        return 0
-    vault = _vault()
-    changes = [
-        {"row_id": row_id, "value": new}
-        for row_id, old in plain
-        if (new := convert(vault, old)) is not None and new != old
-    ]
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id"))
-        .values({column: sa.bindparam("value")})
-    )
-    for start in range(0, len(changes), BATCH):
-        connection.execute(statement, changes[start : start + BATCH])
-    return len(changes)
-
-
 _messages = sa.table("messages", sa.column("id", sa.Integer), sa.column("channel_message_id"))
 _outbox = sa.table("outbox", sa.column("id", sa.Integer), sa.column("dedupe_key"))
 
@@ -134,7 +87,7 @@ _outbox = sa.table("outbox", sa.column("id", sa.Integer), sa.column("dedupe_key"
 def upgrade() -> None:
     """Rewrite stored plain Telegram chat ids (and button press ids) as keyed hashes."""
     connection = op.get_bind()
-    _rewrite(
+    rewrite(
         connection,
         "SELECT id, channel_message_id FROM messages"
         " WHERE channel = 'telegram' AND channel_message_id IS NOT NULL"
@@ -143,8 +96,9 @@ def upgrade() -> None:
         "channel_message_id",
         (_SENT,),
         new_message_id,
+        PURPOSE,
     )
-    _rewrite(
+    rewrite(
         connection,
         "SELECT id, dedupe_key FROM outbox"
         " WHERE dedupe_key LIKE 'tg:edit:%' OR dedupe_key LIKE 'tg:cb:%'"
@@ -153,6 +107,7 @@ def upgrade() -> None:
         "dedupe_key",
         (_EDIT, _CLEAR, _CALLBACK),
         new_dedupe_key,
+        PURPOSE,
     )
 
 
