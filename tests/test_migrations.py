@@ -1,5 +1,5 @@
 """The migrations build exactly the tables the models describe; 0006 hashes chat ids; 0007
-widens the columns that name staff."""
+widens the columns that name staff and hashes co-ordinators' addresses in email keys."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.helpers import HAPPY_PATH, converse
 from tests.privacy_helpers import columns_holding, raw_text_values
 from webhooks.casework import change_referral
 from webhooks.cli import main
+from webhooks.notifications import recipient_tag
 from webhooks.runtime import Runtime
 
 
@@ -151,3 +152,45 @@ def test_0007_widens_the_columns_naming_staff_and_keeps_what_they_hold(runtime: 
         notes = s.execute(select(ReferralNote.author, ReferralNote.text).order_by(ReferralNote.id))
         assert [*notes] == [("staff:a@example.org", "Rang."), (longest, "Rang again.")]
     assert trail == ["staff:a@example.org"] * 2 + [longest]  # status and note; then a note
+
+
+COORDINATOR = "coordinator@example.org"  # RJ_COORDINATOR_EMAILS in the test environment
+
+
+def holding(runtime: Runtime, text: str) -> list[str]:
+    """The columns with a value holding `text`, as stored (encrypted columns encrypted)."""
+    stored = raw_text_values(runtime.db)
+    return sorted(name for name, values in stored.items() if any(text in v for v in values))
+
+
+def test_0007_hashes_the_coordinators_address_in_email_keys_already_stored(
+    runtime: Runtime, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = alembic_config(runtime.db.engine)
+    command.downgrade(config, "0006")
+    converse(runtime.conversations, HAPPY_PATH)  # emails the co-ordinator about RJ-000001
+    with runtime.db.transaction() as s:  # keys as the app wrote them before 0007
+        email = s.scalars(select(OutboxItem).where(OutboxItem.kind == "email")).one()
+        email.dedupe_key = f"email:referral:RJ-000001:{COORDINATOR}"
+        for key in (f"email:urgent:sms:7:{COORDINATOR}", "reply:1:0"):
+            enqueue(
+                s, kind="email", recipient=COORDINATOR, payload={}, dedupe_key=key, now=FROZEN_NOW
+            )
+    assert "outbox.dedupe_key" in holding(runtime, COORDINATOR)
+    monkeypatch.setattr(crypto, "_current", None)  # as a fresh `rj-frontdoor db upgrade`
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=environ, catch_exceptions=False)
+    assert result.exit_code == 0
+
+    tag = recipient_tag(COORDINATOR)
+    keys = _stored(runtime)[1]
+    assert keys == [f"email:referral:RJ-000001:{tag}", f"email:urgent:sms:7:{tag}", "reply:1:0"]
+    assert holding(runtime, COORDINATOR) == []
+    with runtime.db.transaction() as s:  # the same notification again is the same email
+        referral = s.scalars(select(Referral)).one()
+        runtime.notifier.new_referral(s, referral, FROZEN_NOW)
+    assert _stored(runtime)[1] == keys
+
+    command.downgrade(config, "0006")  # and running it again changes nothing
+    upgrade(runtime.db.engine)
+    assert _stored(runtime)[1] == keys
+

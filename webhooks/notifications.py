@@ -11,8 +11,10 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from case_store.conversations import address_hash
 from case_store.models import Conversation, Referral
 from case_store.outbox import enqueue
+from case_store.telegram_ids import TAG_CHARS
 
 EMAIL_DIR = Path(__file__).resolve().parent.parent / "templates" / "email"
 KIND_TEXT = {"danger": "possible immediate danger", "self_harm": "possible suicide or self-harm"}
@@ -98,16 +100,25 @@ class EmailNotifier:
         self._queue(session, render_email(template, subject_key, **context), key, now)
 
     def _queue(self, session: Session, payload: dict[str, str], key: str, now: datetime) -> None:
-        """One outbox row per recipient."""
+        """One outbox row per recipient, once per event and recipient."""
         for address in self.recipients:
             enqueue(
                 session,
                 kind="email",
                 recipient=address,
                 payload=payload,
-                dedupe_key=f"email:{key}:{address}",
+                dedupe_key=f"email:{key}:{recipient_tag(address)}",
                 now=now,
             )
+
+
+def recipient_tag(address: str) -> str:
+    """How a dedupe key names a co-ordinator: a keyed hash of the address, never the address.
+
+    The hash is the one the outbox finds the recipient by (`address_hash`), cut to 128 bits as
+    for a Telegram chat, so the same address always gives the same key and a key stays short.
+    """
+    return address_hash("email", address)[:TAG_CHARS]
 
 
 def _when(now: datetime) -> str:
