@@ -18,7 +18,7 @@ _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 
 
 class UserError(ValueError):
-    """A user could not be created: the message says why."""
+    """A login could not be created or changed: the message says why."""
 
 
 def normalise_email(email: str) -> str:
@@ -31,8 +31,7 @@ def create_user(session: Session, email: str, password: str, now: datetime) -> S
     address = normalise_email(email)
     if "@" not in address or len(address) > EMAIL_LENGTH:
         raise UserError("Give an email address.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    _check_password(password)
     if find_user(session, address) is not None:
         raise UserError(f"There is already a login for {address}.")
     user = StaffUser(
@@ -46,6 +45,40 @@ def create_user(session: Session, email: str, password: str, now: datetime) -> S
 def find_user(session: Session, email: str) -> StaffUser | None:
     """The login with this email, if any."""
     return session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+
+
+def _check_password(password: str) -> None:
+    """The rule every new password meets."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def require_user(session: Session, email: str) -> StaffUser:
+    """The login with this email; a UserError naming the address if there is none."""
+    user = find_user(session, email)
+    if user is None:
+        raise UserError(f"There is no login for {normalise_email(email)}.")
+    return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    """Every login, by email."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+def set_active(session: Session, email: str, active: bool) -> StaffUser:
+    """Enable or disable a login; a disabled one cannot log in or keep a session."""
+    user = require_user(session, email)
+    user.active = active
+    return user
+
+
+def set_password(session: Session, email: str, password: str) -> StaffUser:
+    """A new password for a login (a fresh hash, which ends the sessions it holds)."""
+    _check_password(password)
+    user = require_user(session, email)
+    user.password_hash = _hasher.hash(password)
+    return user
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> StaffUser | None:

@@ -1,4 +1,4 @@
-"""Logging in to the dashboard with the Flask test client, CSRF tokens and all."""
+"""Logging in to the dashboard with the Flask test client, CSRF tokens and all; referrals to see."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import re
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from case_store.models import Referral
 from case_store.users import create_user
+from tests.conftest import FrozenClock
+from tests.helpers import HAPPY_PATH
+from tests.twilio_helpers import sms
 
 EMAIL = "coordinator@example.org"
 PASSWORD = "a long passphrase for tests"
@@ -47,3 +52,23 @@ def submit(
     data: dict[str, object] = {f"{prefix}{k}": v for k, v in fields.items()}
     data[f"{prefix}csrf_token"] = token
     return client.post(action, data=data)
+
+
+def self_referral(client: FlaskClient, sender: str = "+447700900123") -> str:
+    """A whole self-referral by SMS; its reference."""
+    for text in HAPPY_PATH:
+        sms(client, text, sender=sender)
+    app: Flask = client.application
+    with app.extensions["rj"].db.transaction() as session:
+        return str(session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first())
+
+
+def deliver(app: Flask, clock: FrozenClock) -> None:
+    """Let the worker send what is due."""
+    from webhooks.runtime import build_worker
+
+    worker = build_worker(app.extensions["rj"])
+    for _ in range(5):
+        while worker.run_once():
+            pass
+        clock.advance(seconds=2)

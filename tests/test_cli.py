@@ -1,4 +1,4 @@
-"""The command line: chat, token, report, db upgrade; run as a user would run them."""
+"""The command line: chat, token, user, report, db upgrade; run as a user would run them."""
 
 from __future__ import annotations
 
@@ -6,21 +6,54 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
+from flask import Flask
 from sqlalchemy import select
 
 from case_store.db import Database
-from case_store.models import Referral
+from case_store.models import AuditEntry, Referral, StaffUser
+from tests.dashboard_helpers import log_in
 from tests.helpers import HAPPY_PATH, raw_dump
 from webhooks.cli import main
 
+EMAIL = "coordinator@example.org"
+PASSWORD = "a long passphrase for tests"
+NEW_PASSWORD = "another long passphrase"
 
-def cli(environ: dict[str, str], *args: str) -> tuple[int, str, str]:
+
+def cli(environ: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str, str]:
     """Run the command line in-process; (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(main, list(args), env=environ, catch_exceptions=False)
+    result = CliRunner().invoke(main, list(args), input=stdin, env=environ, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def create_login(environ: dict[str, str], email: str = EMAIL) -> None:
+    """`user create` with the password on standard input."""
+    code, out, _ = cli(environ, "user", "create", email, "--password-stdin", stdin=PASSWORD + "\n")
+    assert (code, out) == (0, f"created a dashboard login for {email}\n")
+
+
+def logins(environ: dict[str, str]) -> list[tuple[str, bool, str]]:
+    """Every staff login as stored: (email, active, password hash)."""
+    db = Database(environ["RJ_DATABASE_URL"])
+    with db.transaction() as session:
+        rows = session.scalars(select(StaffUser).order_by(StaffUser.id)).all()
+        found = [(row.email, row.active, row.password_hash) for row in rows]
+    db.dispose()
+    return found
+
+
+def audited(environ: dict[str, str]) -> list[tuple[str, str, str | None]]:
+    """The audit trail's staff actions: (actor, action, detail)."""
+    db = Database(environ["RJ_DATABASE_URL"])
+    with db.transaction() as session:
+        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        found = [(row.actor, row.action, row.detail) for row in rows]
+    db.dispose()
+    return found
 
 
 def test_chat_takes_a_person_through_a_whole_self_referral(environ: dict[str, str]) -> None:
@@ -103,3 +136,100 @@ def test_report_formats(environ: dict[str, str], tmp_path: Path) -> None:
 def test_db_upgrade(environ: dict[str, str]) -> None:
     code, out, _ = cli(environ, "db", "upgrade")
     assert code == 0 and "up to date" in out
+
+
+# -- dashboard logins --------------------------------------------------------------------------
+def test_user_disable_refuses_the_login_and_its_live_session(
+    environ: dict[str, str], make_app: Callable[..., Flask]
+) -> None:
+    create_login(environ)
+    client = make_app().test_client()
+    assert log_in(client).status_code == 302
+    assert client.get("/coordinator/").status_code == 200
+    code, out, _ = cli(environ, "user", "disable", "Coordinator@Example.org ")
+    assert (code, out) == (0, f"disabled the dashboard login for {EMAIL}\n")
+    assert client.get("/coordinator/").headers["Location"].startswith("/coordinator/login")
+    refused = log_in(client)
+    assert refused.status_code == 401 and "do not match a login" in refused.text
+    assert audited(environ)[-1] == ("cli", "login disabled", "staff #1")
+
+
+def test_user_enable_lets_a_disabled_login_in_again(
+    environ: dict[str, str], make_app: Callable[..., Flask]
+) -> None:
+    create_login(environ)
+    assert cli(environ, "user", "disable", EMAIL)[0] == 0
+    code, out, _ = cli(environ, "user", "enable", EMAIL)
+    assert (code, out) == (0, f"enabled the dashboard login for {EMAIL}\n")
+    assert log_in(make_app().test_client()).status_code == 302
+    assert [action for _, action, _ in audited(environ)] == [
+        "login disabled",
+        "login enabled",
+        "login",
+    ]
+
+
+def test_user_password_from_stdin_replaces_the_password_and_ends_sessions(
+    environ: dict[str, str], make_app: Callable[..., Flask]
+) -> None:
+    create_login(environ)
+    app = make_app()
+    old_session = app.test_client()
+    assert log_in(old_session).status_code == 302
+    code, out, _ = cli(
+        environ, "user", "password", EMAIL, "--password-stdin", stdin=NEW_PASSWORD + "\n"
+    )
+    assert (code, out) == (0, f"set a new password for {EMAIL}; their sessions have ended\n")
+    assert old_session.get("/coordinator/").status_code == 302
+    assert log_in(app.test_client()).status_code == 401
+    assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302
+    assert ("cli", "password reset", "staff #1") in audited(environ)
+
+
+def test_user_password_asks_twice_at_a_prompt(environ: dict[str, str]) -> None:
+    create_login(environ)
+    before = logins(environ)
+    typed = f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n"
+    code, out, _ = cli(environ, "user", "password", EMAIL, stdin=typed)
+    assert code == 0 and out.startswith("Password: \nRepeat for confirmation: \n")
+    assert logins(environ)[0][2] != before[0][2]
+
+
+def test_user_password_keeps_the_rules_of_create(environ: dict[str, str]) -> None:
+    create_login(environ)
+    before = logins(environ)
+    code, _, err = cli(environ, "user", "password", EMAIL, "--password-stdin", stdin="short\n")
+    assert code == 1 and "at least 12 characters" in err
+    assert logins(environ) == before
+    assert audited(environ) == []
+
+
+def test_unknown_emails_are_refused_and_nothing_changes(environ: dict[str, str]) -> None:
+    create_login(environ)
+    before = logins(environ)
+    for command in (["disable"], ["enable"], ["password", "--password-stdin"]):
+        code, out, err = cli(
+            environ, "user", command[0], "nobody@example.org", *command[1:], stdin=NEW_PASSWORD
+        )
+        assert (code, out) == (1, "")
+        assert "There is no login for nobody@example.org." in err
+    assert logins(environ) == before
+    assert audited(environ) == []
+
+
+def test_user_list_shows_state_and_last_login_but_no_hashes(
+    environ: dict[str, str], make_app: Callable[..., Flask]
+) -> None:
+    code, _, err = cli(environ, "user", "list")
+    assert code == 0 and "no dashboard logins yet" in err
+    create_login(environ)
+    create_login(environ, "alex@example.org")
+    assert log_in(make_app().test_client()).status_code == 302
+    assert cli(environ, "user", "disable", "alex@example.org")[0] == 0
+    code, out, _ = cli(environ, "user", "list")
+    assert code == 0
+    assert out.splitlines() == [
+        "alex@example.org\tdisabled\tnever",
+        f"{EMAIL}\tactive\tlast login 2026-11-23 10:30 UTC",
+    ]
+    assert "argon2" not in out

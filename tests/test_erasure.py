@@ -29,7 +29,7 @@ from case_store.models import (
 from case_store.outbox import claim, enqueue, mark_failed
 from case_store.stats import board_figures
 from tests.conftest import FrozenClock
-from tests.dashboard_helpers import add_user, log_in, submit
+from tests.dashboard_helpers import add_user, deliver, log_in, self_referral, submit
 from tests.helpers import HAPPY_PATH, converse
 from tests.privacy_helpers import VENUE, columns_holding, decrypted_dump, personal_in, schedule
 from tests.stubs.telegram_api import TelegramStub
@@ -48,7 +48,6 @@ from tests.telegram_helpers import (
 )
 from tests.telegram_helpers import converse as telegram_converse
 from tests.telegram_helpers import deliver as telegram_deliver
-from tests.test_dashboard import deliver, self_referral
 from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, sms, twilio_env
 from webhooks.casework import change_referral
 from webhooks.runtime import Runtime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,10 +31,11 @@ class Staff(UserMixin):
 
     id: int
     email: str
+    password_key: str
 
     def get_id(self) -> str:
-        """Flask-Login keeps this in the session."""
-        return str(self.id)
+        """Flask-Login keeps this in the session: the id, and which password it logged in with."""
+        return f"{self.id}:{self.password_key}"
 
     @property
     def actor(self) -> str:
@@ -56,13 +59,32 @@ def init_login(app: Flask) -> None:
     manager.user_loader(_load_user)
 
 
-def _load_user(user_id: str) -> Staff | None:
-    """The active staff user behind a session, or None (which logs them out)."""
-    if not user_id.isdigit():
+def _staff(row: StaffUser) -> Staff:
+    """A login as Flask-Login sees it."""
+    return Staff(row.id, row.email, _password_key(row.password_hash))
+
+
+def _password_key(password_hash: str) -> str:
+    """A keyed digest of the password hash, for the session cookie (readable, not secret).
+
+    Setting a password makes a new hash (a new salt, even for the same password), so the
+    sessions that logged in with the old one no longer match and end.
+    """
+    secret = current_runtime().settings.secret_key.encode()
+    return hmac.new(secret, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _load_user(session_id: str) -> Staff | None:
+    """The active staff user behind a session, still on the same password; else None."""
+    user_id, _, password_key = session_id.partition(":")
+    if not user_id.isdigit() or not password_key:
         return None
     with current_runtime().db.transaction() as db_session:
         row = db_session.get(StaffUser, int(user_id))
-        return Staff(row.id, row.email) if row is not None and row.active else None
+        user = _staff(row) if row is not None and row.active else None
+    if user is None or not hmac.compare_digest(user.password_key.encode(), password_key.encode()):
+        return None  # Flask-Login then treats the session as logged out
+    return user
 
 
 def staff() -> Staff:
@@ -101,7 +123,7 @@ def login() -> Any:
         now = runtime.conversations.clock()
         with runtime.db.transaction() as db_session:
             row = authenticate(db_session, form.email.data, form.password.data, now)
-            user = Staff(row.id, row.email) if row is not None else None
+            user = _staff(row) if row is not None else None
             if user is not None:
                 audit(db_session, user.actor, "login", None, now)
         if user is not None:

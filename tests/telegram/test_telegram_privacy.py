@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -20,7 +19,6 @@ from tests.telegram_helpers import (
     CHAT,
     SECRET,
     TELEGRAM_PATH,
-    TOKEN,
     button_update,
     converse,
     deliver,
@@ -35,25 +33,6 @@ CLEAR = "Clear this chat"
 CLEARED = "Done. We have cleared this chat."
 HASHED_SENT = re.compile(r"^c[0-9a-f]{32}:m\d+$")
 TYPED = re.compile(r"^u\d+(?::m\d+)?$")
-
-
-@pytest.fixture
-def stub() -> Iterator[TelegramStub]:
-    """The stub Bot API."""
-    with TelegramStub(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], stub: TelegramStub) -> Flask:
-    """The service with Telegram on."""
-    return make_app(**telegram_env(stub.base_url))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A test client."""
-    return app.test_client()
 
 
 def sticker(chat: int = CHAT) -> dict[str, Any]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -24,32 +22,12 @@ from tests.telegram_helpers import (
     last_bot_message,
     post,
     rt,
-    telegram_env,
     text_update,
 )
 
 CLEAR = "Clear this chat"
 CLEARED = "Done. We have cleared this chat."
 DELETE_IT_YOURSELF = "please delete this chat yourself in Telegram"
-
-
-@pytest.fixture
-def stub() -> Iterator[TelegramStub]:
-    """The stub Bot API."""
-    with TelegramStub(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], stub: TelegramStub) -> Flask:
-    """The service with Telegram on."""
-    return make_app(**telegram_env(stub.base_url))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A test client."""
-    return app.test_client()
 
 
 def deleted_ids(stub: TelegramStub) -> list[int]:

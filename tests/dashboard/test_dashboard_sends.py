@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,42 +12,13 @@ from sqlalchemy import select
 from case_store.models import AuditEntry, OutboxItem
 from case_store.outbox import enqueue, mark_failed
 from tests.conftest import FrozenClock
-from tests.dashboard_helpers import add_user, csrf_token, log_in, submit
+from tests.dashboard_helpers import csrf_token, deliver, self_referral, submit
 from tests.stubs.twilio_api import TwilioStub
-from tests.test_dashboard import deliver, self_referral
-from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, sms, twilio_env
+from tests.twilio_helpers import sms
 
 PHONE = "+447700900123"
 TEXT = "Hello, this is Alex from the service. When is good to talk?"
 PAGE = "/coordinator/sends"
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioStub]:
-    """The stub Twilio REST API."""
-    with TwilioStub(ACCOUNT_SID, AUTH_TOKEN) as stub:
-        yield stub
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], twilio: TwilioStub) -> Flask:
-    """The service with SMS on, and one co-ordinator login (as in test_dashboard.py)."""
-    built = make_app(**twilio_env(twilio.base_url))
-    add_user(built)
-    return built
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A browser-like client (it keeps cookies)."""
-    return app.test_client()
-
-
-@pytest.fixture
-def staff(client: FlaskClient) -> FlaskClient:
-    """A client logged in as the co-ordinator."""
-    assert log_in(client).status_code == 302
-    return client
 
 
 def message_them(staff: FlaskClient, reference: str) -> None:

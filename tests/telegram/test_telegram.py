@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -34,25 +34,6 @@ from tests.telegram_helpers import (
 from webhooks.runtime import Runtime, build_worker
 
 LABELS = {"yes": "Yes", "no": "No"}
-
-
-@pytest.fixture
-def stub() -> Iterator[TelegramStub]:
-    """The stub Bot API."""
-    with TelegramStub(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], stub: TelegramStub) -> Flask:
-    """The service with Telegram on."""
-    return make_app(**telegram_env(stub.base_url))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A test client."""
-    return app.test_client()
 
 
 def test_a_whole_self_referral_by_buttons_and_typing(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,38 +14,17 @@ from case_store.models import AuditEntry, OutboxItem, Referral
 from case_store.tokens import SCOPES
 from tests.api_helpers import agency_referral, make_token
 from tests.conftest import FrozenClock
-from tests.dashboard_helpers import EMAIL, add_user, csrf_token, log_in, submit
-from tests.helpers import HAPPY_PATH
+from tests.dashboard_helpers import (
+    EMAIL,
+    add_user,
+    csrf_token,
+    deliver,
+    log_in,
+    self_referral,
+    submit,
+)
 from tests.stubs.twilio_api import TwilioStub
-from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, sms, twilio_env
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioStub]:
-    """The stub Twilio REST API."""
-    with TwilioStub(ACCOUNT_SID, AUTH_TOKEN) as stub:
-        yield stub
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], twilio: TwilioStub) -> Flask:
-    """The service with SMS on, and one co-ordinator login."""
-    built = make_app(**twilio_env(twilio.base_url))
-    add_user(built)
-    return built
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A browser-like client (it keeps cookies)."""
-    return app.test_client()
-
-
-@pytest.fixture
-def staff(client: FlaskClient) -> FlaskClient:
-    """A client logged in as the co-ordinator."""
-    assert log_in(client).status_code == 302
-    return client
+from tests.twilio_helpers import sms
 
 
 def api_referral(app: Flask, **changes: object) -> str:
@@ -57,26 +35,6 @@ def api_referral(app: Flask, **changes: object) -> str:
     )
     assert response.status_code == 201
     return str(response.json["reference"])
-
-
-def self_referral(client: FlaskClient, sender: str = "+447700900123") -> str:
-    """A whole self-referral by SMS; its reference."""
-    for text in HAPPY_PATH:
-        sms(client, text, sender=sender)
-    app: Flask = client.application
-    with app.extensions["rj"].db.transaction() as session:
-        return str(session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first())
-
-
-def deliver(app: Flask, clock: FrozenClock) -> None:
-    """Let the worker send what is due."""
-    from webhooks.runtime import build_worker
-
-    worker = build_worker(app.extensions["rj"])
-    for _ in range(5):
-        while worker.run_once():
-            pass
-        clock.advance(seconds=2)
 
 
 # -- logging in ------------------------------------------------------------------------------
