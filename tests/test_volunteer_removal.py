@@ -142,11 +142,16 @@ def test_a_pending_invitation_sms_is_cancelled(
 def test_a_removed_volunteer_is_never_offered_or_invited_again(
     staff: FlaskClient, app: Flask, clock: FrozenClock
 ) -> None:
-    volunteer = add_volunteer(staff)
+    volunteer, kept = add_volunteer(staff), add_volunteer(staff, "Bea Volunteer", "07700 900202")
     assert remove(staff, volunteer) == 302
     page = referral_page(app)
 
-    assert f'value="{volunteer}"' not in staff.get(page).text
+    offered = staff.get(page).text
+    assert f'value="{kept}"' in offered and f'value="{volunteer}"' not in offered
+    listed = app.test_client().get(
+        "/api/v1/volunteers", headers=make_token(app.extensions["rj"], *SCOPES)
+    )
+    assert [v["id"] for v in listed.json["items"]] == [kept]
     assert schedule(staff, page, clock, volunteer) == 422
     assert NAME not in staff.get(VOLUNTEERS).text
     assert staff.get(f"{VOLUNTEERS}/{volunteer}").status_code == 404
