@@ -14,6 +14,7 @@ from case_store.models import Conference, Invitation, InvitationEvent, Volunteer
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 PENDING = ("invited",)
 OPEN = ("scheduled",)
+REMOVED = "removed"  # the volunteer was removed: they will not come, and hear no more of it
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,33 @@ def pending_for(session: Session, volunteer_id: int, now: datetime) -> list[Invi
         .order_by(Conference.starts_at)
     )
     return list(session.scalars(query))
+
+
+def withdraw_from_upcoming(session: Session, volunteer_id: int, now: datetime) -> int:
+    """A removed volunteer's invitations to conferences yet to happen; how many there were.
+
+    Whatever their answer was, they will not come: a move of the conference must not invite
+    them again, nor a reminder or a cancellation reach them. Past invitations stay as they are.
+    """
+    query = (
+        select(Invitation)
+        .join(Conference)
+        .where(
+            Invitation.volunteer_id == volunteer_id,
+            Invitation.status != REMOVED,
+            Conference.status.in_(OPEN),
+            Conference.starts_at > now,
+        )
+    )
+    invitations = list(session.scalars(query))
+    for invitation in invitations:
+        set_status(session, invitation, REMOVED, now)
+    return len(invitations)
+
+
+def still_invited(conference: Conference) -> list[Invitation]:
+    """The conference's invitations but those of removed volunteers."""
+    return [i for i in conference.invitations if i.status != REMOVED]
 
 
 def confirmed_count(conference: Conference) -> int:

@@ -116,7 +116,26 @@ def forget_sends_to(session: Session, conversation: Conversation) -> None:
         or_(OutboxItem.conversation_id == conversation.id, OutboxItem.conversation_id.is_(None)),
     )
     edits = OutboxItem.dedupe_key.in_(_edits_in(session, conversation))
-    ids = list(session.scalars(select(OutboxItem.id).where(or_(to_address, edits))))
+    theirs = select(OutboxItem.id).where(or_(to_address, edits))
+    _forget_sends(session, list(session.scalars(theirs)))
+
+
+def forget_volunteer_sends(session: Session, phone_hash: str) -> None:
+    """A removed volunteer: every SMS about invitations to them goes as an erased send does.
+
+    Volunteer SMS are the only sends queued without a conversation (webhooks/conferencing.py);
+    a reply to a conversation at the same number belongs to that conversation, and stays.
+    """
+    to_them = select(OutboxItem.id).where(
+        OutboxItem.kind == "sms",
+        OutboxItem.recipient_hash == phone_hash,
+        OutboxItem.conversation_id.is_(None),
+    )
+    _forget_sends(session, list(session.scalars(to_them)))
+
+
+def _forget_sends(session: Session, ids: list[int]) -> None:
+    """Blank the recipient and text of these sends; cancel any not yet sent."""
     if not ids:
         return
     session.execute(

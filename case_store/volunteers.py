@@ -7,8 +7,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from case_store.conferences import withdraw_from_upcoming
 from case_store.conversations import address_hash
 from case_store.models import Volunteer
+from case_store.outbox import forget_volunteer_sends
+
+REMOVED = "removed"  # the prefix of a removed volunteer's phone_hash: "removed:{id}"
 
 
 def phone_hash(phone: str) -> str:
@@ -54,8 +58,34 @@ def active_volunteer(session: Session, phone: str) -> Volunteer | None:
 
 
 def all_volunteers(session: Session, active_only: bool = False) -> list[Volunteer]:
-    """Volunteers in the order they were added."""
-    query = select(Volunteer).order_by(Volunteer.id)
+    """Volunteers in the order they were added (not those removed)."""
+    query = select(Volunteer).where(~Volunteer.phone_hash.startswith(f"{REMOVED}:"))
+    query = query.order_by(Volunteer.id)
     if active_only:
         query = query.where(Volunteer.active.is_(True))
     return list(session.scalars(query))
+
+
+def is_removed(volunteer: Volunteer) -> bool:
+    """True once a co-ordinator has removed this volunteer."""
+    return volunteer.phone_hash.startswith(f"{REMOVED}:")
+
+
+def remove_volunteer(session: Session, volunteer: Volunteer, now: datetime) -> int:
+    """Remove a volunteer for good; how many invitations to conferences to come they lose.
+
+    The row stays, so past invitations still say who was invited (a removed volunteer, by
+    id); their name and number are blanked as an erasure blanks an address
+    (`forget_address`), and every SMS to them is cancelled or forgotten.
+
+    The phone hash goes too, replaced by a meaningless marker as retention does for a purged
+    conversation: a STOP is honoured by the conversation at that number (its opt-out and its
+    own hash), which the worker checks before every SMS, never by this row. Freed, the hash
+    lets the same number be added again later as a new volunteer.
+    """
+    forget_volunteer_sends(session, volunteer.phone_hash)
+    withdrawn = withdraw_from_upcoming(session, volunteer.id, now)
+    volunteer.name = volunteer.phone = ""
+    volunteer.phone_hash = f"{REMOVED}:{volunteer.id}"
+    volunteer.active, volunteer.skills, volunteer.updated_at = False, [], now
+    return withdrawn

@@ -185,6 +185,17 @@ def add_volunteer(page: Page, base: str, name: str, phone: str) -> None:
     expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
 
 
+def remove_volunteer(page: Page, base: str, name: str) -> None:
+    """Remove a volunteer from the volunteers page, through its confirmation page."""
+    page.goto(f"{base}/coordinator/volunteers")
+    page.get_by_role("link", name=f"Remove {name}").click()
+    expect(page.get_by_role("heading", name=f"Remove {name}?")).to_be_visible()
+    check_page(page, "volunteer-remove")
+    page.get_by_role("button", name="Remove volunteer").click()
+    expect(page.get_by_role("status")).to_contain_text("Volunteer removed")
+    expect(page.get_by_role("cell", name=name, exact=True)).to_have_count(0)
+
+
 def test_the_login_page_refuses_a_wrong_password_plainly(service: Service, page: Page) -> None:
     page.goto(f"{service.base}/coordinator/login")
     check_page(page, "login")
@@ -202,7 +213,9 @@ def test_a_referral_is_worked_from_new_to_conference_scheduled(
     log_in(page, base)
     for name, phone in zip(("Alex Volunteer", "Bea Volunteer"), VOLUNTEERS, strict=True):
         add_volunteer(page, base, name, phone)
+    add_volunteer(page, base, "Cleo Leaving", "+447700900203")
     check_page(page, "volunteers")
+    remove_volunteer(page, base, "Cleo Leaving")
 
     page.goto(f"{base}/coordinator/")
     expect(page.get_by_text("No referrals here yet.")).to_be_visible()

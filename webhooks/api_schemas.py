@@ -183,7 +183,7 @@ class InvitationOut(BaseModel):
     """One volunteer's invitation and its state."""
 
     volunteer: int
-    status: Literal["invited", "confirmed", "declined", "no_reply"]
+    status: Literal["invited", "confirmed", "declined", "no_reply", "removed"]
     changed_at: datetime
     code: str
     history: list[dict[str, str]]

@@ -21,9 +21,11 @@ from case_store.conferences import (
     expire_unanswered,
     pending_for,
     set_status,
+    still_invited,
 )
 from case_store.models import Conference, Invitation, Referral, Volunteer
 from case_store.outbox import enqueue
+from case_store.volunteers import is_removed
 from sms_gateway.volunteer_replies import parse_volunteer_reply
 from webhooks.notifications import EmailNotifier
 
@@ -50,8 +52,10 @@ class ConferenceDesk:
     def text(
         self, session: Session, invitation: Invitation, template: str, key: str, now: datetime
     ) -> None:
-        """Queue one SMS about an invitation, once per key."""
+        """Queue one SMS about an invitation, once per key (never to a removed volunteer)."""
         volunteer = session.get_one(Volunteer, invitation.volunteer_id)
+        if is_removed(volunteer):
+            return
         conference = invitation.conference
         body = self.renderer.text(
             template,
@@ -76,7 +80,7 @@ class ConferenceDesk:
     def moved(self, session: Session, conference: Conference, now: datetime) -> None:
         """Tell everyone invited the new time or place; they answer again."""
         conference.shortage_alerted_at = conference.all_confirmed_at = None
-        for invitation in conference.invitations:
+        for invitation in still_invited(conference):
             invitation.reminded_at = invitation.nudged_at = None
             invitation.invited_at = now
             set_status(session, invitation, "invited", now)
@@ -125,7 +129,7 @@ class ConferenceDesk:
                 "A facilitator has declined a conference invitation.",
                 now,
             )
-        elif all(i.status == "confirmed" for i in conference.invitations):
+        elif all(i.status == "confirmed" for i in still_invited(conference)):
             conference.all_confirmed_at = now
             self.email(
                 session,
@@ -159,7 +163,7 @@ class ConferenceDesk:
             "when": self.when(conference.starts_at),
             "confirmed": confirmed_count(conference),
             "needed": conference.min_facilitators,
-            "invited": len(conference.invitations),
+            "invited": len(still_invited(conference)),
             "link": f"{self.notifier.base_url}/coordinator/referrals/{referral.reference}",
         }
         self.notifier.send(session, "conference", subject_key, context, key, now)

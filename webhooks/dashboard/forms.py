@@ -82,6 +82,10 @@ class ToggleForm(FlaskForm):
     """A button-only form (deactivate, reactivate)."""
 
 
+class RemoveForm(FlaskForm):
+    """A button-only form: remove a volunteer for good."""
+
+
 class RetryForm(FlaskForm):
     """A button-only form: try a failed send again."""
 

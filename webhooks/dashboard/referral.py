@@ -28,7 +28,7 @@ from case_store.models import (
 )
 from case_store.outbox import enqueue
 from case_store.referrals import find_referral
-from case_store.volunteers import all_volunteers
+from case_store.volunteers import all_volunteers, is_removed
 from webhooks.casework import change_referral, schedule_conference
 from webhooks.dashboard.auth import staff
 from webhooks.dashboard.blueprint import bp
@@ -202,7 +202,7 @@ def _conferences(session: Session, referral: Referral) -> list[dict[str, Any]]:
 
 def conference_view(session: Session, conference: Conference) -> dict[str, Any]:
     """A conference as the pages show it."""
-    names = {v.id: v.name for v in session.scalars(select(Volunteer))}
+    names = {v.id: _volunteer_name(v) for v in session.scalars(select(Volunteer))}
     return {
         "id": conference.id,
         "starts_at": conference.starts_at,
@@ -219,6 +219,11 @@ def conference_view(session: Session, conference: Conference) -> dict[str, Any]:
             for i in conference.invitations
         ],
     }
+
+
+def _volunteer_name(volunteer: Volunteer) -> str:
+    """A volunteer's name, or who they were once removed (their name is erased)."""
+    return f"Removed volunteer #{volunteer.id}" if is_removed(volunteer) else volunteer.name
 
 
 @bp.get("/referrals/<reference>")

@@ -1,4 +1,4 @@
-"""Volunteers: add, edit, deactivate; and the upcoming conferences with each reply."""
+"""Volunteers: add, edit, deactivate, remove; and the upcoming conferences with each reply."""
 
 from __future__ import annotations
 
@@ -6,14 +6,23 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from bot.answers import parse_phone
+from case_store.audit import audit
 from case_store.conferences import upcoming
 from case_store.models import Referral, Volunteer
-from case_store.volunteers import add_volunteer, all_volunteers, phone_hash
+from case_store.volunteers import (
+    add_volunteer,
+    all_volunteers,
+    is_removed,
+    phone_hash,
+    remove_volunteer,
+)
+from webhooks.dashboard.auth import staff
 from webhooks.dashboard.blueprint import bp
-from webhooks.dashboard.forms import ToggleForm, VolunteerForm
+from webhooks.dashboard.forms import RemoveForm, ToggleForm, VolunteerForm
 from webhooks.dashboard.referral import conference_view
 from webhooks.runtime import current_runtime
 
@@ -36,6 +45,14 @@ def volunteers(form: VolunteerForm | None = None, status: int = 200) -> tuple[st
             form=form or VolunteerForm(prefix="new"),
             toggle=ToggleForm(),
         ), status
+
+
+def _listed(session: Session, volunteer_id: int) -> Volunteer:
+    """A volunteer still on the list, or a 404 page (a removed one is gone for good)."""
+    person = session.get(Volunteer, volunteer_id)
+    if person is None or is_removed(person):
+        abort(404, description="There is no such volunteer.")
+    return person
 
 
 def _checked_phone(form: VolunteerForm) -> str | None:
@@ -75,9 +92,7 @@ def edit(volunteer_id: int) -> Any:
     """Edit a volunteer's details."""
     runtime = current_runtime()
     with runtime.db.transaction() as session:
-        person = session.get(Volunteer, volunteer_id)
-        if person is None:
-            abort(404, description="There is no such volunteer.")
+        person = _listed(session, volunteer_id)
         form = VolunteerForm(
             prefix="edit",
             data={
@@ -115,10 +130,40 @@ def toggle(volunteer_id: int) -> Response:
         abort(400, description="The form was not valid; please try again.")
     runtime = current_runtime()
     with runtime.db.transaction() as session:
-        person = session.get(Volunteer, volunteer_id)
-        if person is None:
-            abort(404, description="There is no such volunteer.")
+        person = _listed(session, volunteer_id)
         person.active = not person.active
         person.updated_at = runtime.conversations.clock()
         flash(f"{person.name} is now {'active' if person.active else 'inactive'}.")
     return redirect(url_for("dashboard.volunteers"))
+
+
+@bp.get("/volunteers/<int:volunteer_id>/remove")
+def confirm_removal(volunteer_id: int) -> str:
+    """Ask before removing a volunteer (this page changes nothing)."""
+    with current_runtime().db.transaction() as session:
+        person = _listed(session, volunteer_id)
+        return render_template("dashboard/volunteer_remove.html", person=person, form=RemoveForm())
+
+
+@bp.post("/volunteers/<int:volunteer_id>/remove")
+def remove(volunteer_id: int) -> Response:
+    """Remove a volunteer for good: their name and number are erased; they are never invited."""
+    if not RemoveForm().validate_on_submit():
+        abort(400, description="The form was not valid; please try again.")
+    runtime = current_runtime()
+    now = runtime.conversations.clock()
+    with runtime.db.transaction() as session:
+        person = _listed(session, volunteer_id)
+        withdrawn = remove_volunteer(session, person, now)
+        # by id only: the name and number are what the removal erases
+        audit(session, staff().actor, "volunteer_removed", None, now, f"volunteer #{person.id}")
+    flash(_removed_message(withdrawn))
+    return redirect(url_for("dashboard.volunteers"))
+
+
+def _removed_message(withdrawn: int) -> str:
+    """What the co-ordinator is told once a volunteer is removed."""
+    done = "Volunteer removed: their name and number are erased."
+    if not withdrawn:
+        return done
+    return f"{done} They are off {withdrawn} conference{'s' if withdrawn > 1 else ''} to come."
