@@ -196,7 +196,7 @@ class ConferenceOut(BaseModel):
     referral: str
     starts_at: datetime
     venue: str
-    status: Literal["scheduled", "cancelled", "held"]
+    status: Literal["scheduled", "cancelled", "held", "not_held"]
     min_facilitators: int
     confirmed: int
     invitations: list[InvitationOut]
