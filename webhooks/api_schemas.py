@@ -119,6 +119,8 @@ class Stats(BaseModel):
     urgent: int
     reached_conference: int
     conferences_held: int
+    conferences_not_held: int
+    conferences_awaiting_outcome: int
     live: int
     closed: int
     withdrawn: int
