@@ -1,19 +1,23 @@
-"""Conferences and invitations: creating, answering, moving, cancelling, and what is due."""
+"""Conferences and invitations: creating, answering, moving, cancelling, outcomes, what is due."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from case_store.models import Conference, Invitation, InvitationEvent, Volunteer
+from case_store.models import Conference, Invitation, InvitationEvent, Referral, Volunteer
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 PENDING = ("invited",)
-OPEN = ("scheduled",)
+SCHEDULED = "scheduled"
+OPEN = (SCHEDULED,)
+HELD, NOT_HELD = "held", "not_held"
+OUTCOMES = (HELD, NOT_HELD)  # what the co-ordinator records once the start has passed
 REMOVED = "removed"  # the volunteer was removed: they will not come, and hear no more of it
 
 
@@ -187,3 +191,31 @@ def expire_unanswered(session: Session, now: datetime) -> int:
     for invitation in stale:
         set_status(session, invitation, "no_reply", now)
     return len(stale)
+
+
+def has_started(conference: Conference, now: datetime) -> bool:
+    """True once the conference's start time has come."""
+    return conference.starts_at <= now
+
+
+def needs_outcome(conference: Conference, now: datetime) -> bool:
+    """True for a conference still scheduled after its start: was it held or not?"""
+    return conference.status in OPEN and has_started(conference, now)
+
+
+def record_outcome(conference: Conference, outcome: str, now: datetime) -> None:
+    """Mark a conference held or not held (the caller has checked it may be)."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown conference outcome {outcome!r}")
+    conference.status, conference.updated_at = outcome, now
+
+
+def awaiting_outcome(session: Session, now: datetime) -> list[Row[Any]]:
+    """(conference id, start, referral reference) of every conference needing an outcome."""
+    query = (
+        select(Conference.id, Conference.starts_at, Referral.reference)
+        .join(Referral, Referral.id == Conference.referral_id)
+        .where(Conference.status.in_(OPEN), Conference.starts_at <= now)
+        .order_by(Conference.starts_at, Conference.id)
+    )
+    return list(session.execute(query))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
+from case_store.conferences import HELD, NOT_HELD, SCHEDULED
 from case_store.lifecycle import LIVE, STATUSES
 from case_store.models import Conference, Referral
 
@@ -43,19 +44,40 @@ def referrals_in(session: Session, start: date | None, end: date | None) -> list
     return list(session.execute(query))
 
 
-def conferences_held(
-    session: Session, start: date | None, end: date | None, now: datetime | None = None
+def _conferences(
+    session: Session,
+    status: str,
+    start: date | None,
+    end: date | None,
+    started_by: datetime | None = None,
 ) -> int:
-    """Conferences not cancelled whose start fell in the period and has passed."""
+    """Conferences with this status whose start fell in the period (and by `started_by`)."""
     lower, upper = _bounds(start, end)
-    moment = now or datetime.now(UTC)
-    upper = min(upper, moment) if upper else moment
-    query = select(func.count()).where(
-        Conference.status != "cancelled", Conference.starts_at < upper
-    )
+    query = select(func.count()).where(Conference.status == status)
+    if started_by is not None:
+        query = query.where(Conference.starts_at <= started_by)
     if lower:
         query = query.where(Conference.starts_at >= lower)
+    if upper:
+        query = query.where(Conference.starts_at < upper)
     return int(session.scalar(query) or 0)
+
+
+def conferences_held(session: Session, start: date | None, end: date | None) -> int:
+    """Conferences the co-ordinator recorded as held, by start in the period."""
+    return _conferences(session, HELD, start, end)
+
+
+def conferences_not_held(session: Session, start: date | None, end: date | None) -> int:
+    """Conferences the co-ordinator recorded as not going ahead, by start in the period."""
+    return _conferences(session, NOT_HELD, start, end)
+
+
+def conferences_awaiting_outcome(
+    session: Session, start: date | None, end: date | None, now: datetime
+) -> int:
+    """Conferences still scheduled whose start, in the period, has passed: no outcome yet."""
+    return _conferences(session, SCHEDULED, start, end, started_by=now)
 
 
 def monthly_by_source(
@@ -90,9 +112,9 @@ def _median_days(rows: list[Row[Any]]) -> float | None:
 def board_figures(
     session: Session, start: date | None, end: date | None, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Every figure the board asks for, for referrals received in the period."""
+    """The board's figures: referrals received, and conferences starting, in the period."""
     rows = referrals_in(session, start, end)
-    held = conferences_held(session, start, end, now)
+    moment = now or datetime.now(UTC)
     statuses = [r.status for r in rows]
     return {
         "period": {
@@ -105,7 +127,9 @@ def board_figures(
         "by_status": _counts(statuses, STATUSES),
         "urgent": sum(r.urgent for r in rows),
         "reached_conference": sum(s in REACHED_CONFERENCE for s in statuses),
-        "conferences_held": held,
+        "conferences_held": conferences_held(session, start, end),
+        "conferences_not_held": conferences_not_held(session, start, end),
+        "conferences_awaiting_outcome": conferences_awaiting_outcome(session, start, end, moment),
         "live": sum(s in LIVE for s in statuses),
         "closed": statuses.count("closed"),
         "withdrawn": statuses.count("withdrawn"),

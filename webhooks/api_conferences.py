@@ -190,7 +190,7 @@ def cancel(conference_id: int) -> Response:
 
 
 def _scheduled(session: Session, conference_id: int) -> Conference:
-    """A conference that can still change; 409 once cancelled or held."""
+    """A conference that can still change; 409 once cancelled or its outcome is recorded."""
     conference = _load(session, conference_id)
     if conference.status != "scheduled":
         raise ApiError(409, "not_scheduled", f"The conference is {conference.status}.")

@@ -119,6 +119,8 @@ class Stats(BaseModel):
     urgent: int
     reached_conference: int
     conferences_held: int
+    conferences_not_held: int
+    conferences_awaiting_outcome: int
     live: int
     closed: int
     withdrawn: int
@@ -196,7 +198,7 @@ class ConferenceOut(BaseModel):
     referral: str
     starts_at: datetime
     venue: str
-    status: Literal["scheduled", "cancelled", "held"]
+    status: Literal["scheduled", "cancelled", "held", "not_held"]
     min_facilitators: int
     confirmed: int
     invitations: list[InvitationOut]

@@ -1,4 +1,4 @@
-"""Casework shared by the API and the dashboard: status changes, notes, conferences.
+"""Casework shared by the API and the dashboard: status changes, notes, conferences, outcomes.
 
 Refusals are `ApiError`s (status, code, message, fields): the API answers them as JSON,
 the dashboard shows their message on the page.
@@ -11,7 +11,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from case_store.audit import audit
-from case_store.conferences import create_conference
+from case_store.conferences import (
+    OUTCOMES,
+    SCHEDULED,
+    create_conference,
+    has_started,
+    record_outcome,
+)
 from case_store.lifecycle import LIVE, can_move, move
 from case_store.models import Conference, Referral, ReferralNote, Volunteer
 from case_store.referrals import find_referral
@@ -114,3 +120,37 @@ def schedule_conference(
         move(session, referral, actor, "conference_scheduled", now)
     audit(session, actor, "conference", referral.reference, now, f"#{conference.id}")
     return conference
+
+
+ALREADY_SETTLED = {
+    "held": "This conference is already recorded as held.",
+    "not_held": "This conference is already recorded as not going ahead.",
+    "cancelled": "This conference was cancelled: there is no outcome to record.",
+}
+
+
+def outcome_refusal(conference: Conference, outcome: str, now: datetime) -> ApiError | None:
+    """Why this outcome cannot be recorded now, if it cannot."""
+    if outcome not in OUTCOMES:
+        return invalid("outcome", f"choose one of: {', '.join(OUTCOMES)}")
+    if conference.status != SCHEDULED:
+        message = ALREADY_SETTLED.get(conference.status, f"The conference is {conference.status}.")
+        return ApiError(409, "not_scheduled", message)
+    if not has_started(conference, now):
+        message = "This conference has not started yet: record what happened once it has."
+        return ApiError(409, "not_started", message)
+    return None
+
+
+def record_conference_outcome(
+    session: Session, actor: str, conference: Conference, outcome: str, now: datetime
+) -> None:
+    """Record whether a conference that has started was held, audited; sends nothing."""
+    refusal = outcome_refusal(conference, outcome, now)
+    if refusal is not None:
+        raise refusal
+    record_outcome(conference, outcome, now)
+    referral = session.get_one(Referral, conference.referral_id)
+    audit(
+        session, actor, "conference_outcome", referral.reference, now, f"#{conference.id} {outcome}"
+    )

@@ -219,7 +219,10 @@ def report(start: datetime | None, end: datetime | None, fmt: str) -> None:
     runtime = build_runtime(load_settings())
     with runtime.db.transaction() as session:
         figures = board_figures(
-            session, start.date() if start else None, end.date() if end else None
+            session,
+            start.date() if start else None,
+            end.date() if end else None,
+            runtime.conversations.clock(),
         )
     click.echo(render_report(figures, fmt, runtime.profile.service["name"]))
 

@@ -46,8 +46,18 @@ def as_text(figures: dict[str, Any], service: str) -> str:
         f"{sources}. By channel: {channels or 'none'}. "
         f"{figures['urgent']} were marked urgent. {figures['reached_conference']} reached a full "
         f"conference and {_plural(figures['conferences_held'], 'conference')} were held. "
+        f"{_conference_outcomes(figures)}"
         f"{figures['live']} remain live, {figures['closed']} are closed and "
         f"{figures['withdrawn']} were withdrawn. {contact}"
+    )
+
+
+def _conference_outcomes(figures: dict[str, Any]) -> str:
+    """The passed conferences that were not held: did not go ahead, or no outcome recorded."""
+    awaiting = figures["conferences_awaiting_outcome"]
+    return (
+        f"Of the other conferences that have passed, {figures['conferences_not_held']} did not go "
+        f"ahead and {awaiting} {'awaits' if awaiting == 1 else 'await'} an outcome. "
     )
 
 
@@ -64,6 +74,8 @@ def _rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
         "urgent",
         "reached_conference",
         "conferences_held",
+        "conferences_not_held",
+        "conferences_awaiting_outcome",
         "live",
         "closed",
         "withdrawn",

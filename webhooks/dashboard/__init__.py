@@ -14,7 +14,15 @@ from webhooks.limits import limit
 from webhooks.runtime import Runtime
 
 LOGIN_LIMIT = "10 per 15 minutes"
-VIEW_MODULES = ("queue", "referral", "conversations", "volunteers", "reports", "sends")
+VIEW_MODULES = (
+    "queue",
+    "referral",
+    "outcomes",
+    "conversations",
+    "volunteers",
+    "reports",
+    "sends",
+)
 
 
 def init_dashboard(app: Flask, runtime: Runtime) -> None:

@@ -56,6 +56,16 @@ class ConferenceForm(FlaskForm):
     )
 
 
+class OutcomeForm(FlaskForm):
+    """Record whether a conference whose start has passed went ahead (one button each)."""
+
+    outcome = SelectField(
+        "Outcome",
+        choices=[SelectChoice("held", "Held"), SelectChoice("not_held", "Did not go ahead")],
+        validators=[DataRequired()],
+    )
+
+
 class MessageForm(FlaskForm):
     """Send the victim a message through the channel they used."""
 

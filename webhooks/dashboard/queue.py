@@ -8,6 +8,7 @@ from flask import render_template, request
 from sqlalchemy import Select, and_, func, or_, select
 from werkzeug.exceptions import BadRequest
 
+from case_store.conferences import awaiting_outcome
 from case_store.lifecycle import STATUSES
 from case_store.models import Referral
 from case_store.outbox import count_dead
@@ -59,13 +60,15 @@ def queue_query(filters: dict[str, str], after: tuple[bool, int] | None) -> Sele
 def queue() -> str:
     """The queue page with counts per status."""
     filters, after = _filters(), _cursor()
-    with current_runtime().db.transaction() as session:
+    runtime = current_runtime()
+    with runtime.db.transaction() as session:
         rows = list(session.execute(_columns(queue_query(filters, after)).limit(PAGE_SIZE + 1)))
         counts = dict(
             session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
         )
         failed_sends = count_dead(session)
         urgent_chats = urgent_unreferred(session)
+        outcomes_needed = awaiting_outcome(session, runtime.conversations.clock())
     page = rows[:PAGE_SIZE]
     more = len(rows) > PAGE_SIZE
     next_after = f"{'u' if page[-1].urgent else 'n'}-{page[-1].id}" if more and page else None
@@ -80,6 +83,7 @@ def queue() -> str:
         next_after=next_after,
         failed_sends=failed_sends,
         urgent_chats=urgent_chats,
+        outcomes_needed=outcomes_needed,
     )
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from case_store.audit import audit, trail
-from case_store.conferences import confirmed_count
+from case_store.conferences import confirmed_count, needs_outcome
 from case_store.conversations import record_message
 from case_store.erasure import erase_referral
 from case_store.lifecycle import LIVE, TRANSITIONS
@@ -37,6 +37,7 @@ from webhooks.dashboard.forms import (
     EraseForm,
     MessageForm,
     NoteForm,
+    OutcomeForm,
     StatusForm,
 )
 from webhooks.errors import ApiError
@@ -46,7 +47,7 @@ from webhooks.safe_contact import describe, is_safe_time
 MESSAGE_CHANNELS = {"sms", "telegram"}
 
 
-def _load(session: Session, reference: str) -> Referral:
+def load_referral(session: Session, reference: str) -> Referral:
     """The referral, or a 404 page."""
     referral = find_referral(session, reference.upper())
     if referral is None:
@@ -78,11 +79,11 @@ def _conference_form(session: Session) -> ConferenceForm:
     return form
 
 
-def _page(reference: str, status: int = 200, **forms: Any) -> tuple[str, int]:
+def render_referral(reference: str, status: int = 200, **forms: Any) -> tuple[str, int]:
     """Render the referral page (with any forms that carry errors)."""
     runtime = current_runtime()
     with runtime.db.transaction() as session:
-        referral = _load(session, reference)
+        referral = load_referral(session, reference)
         audit(session, staff().actor, "viewed", referral.reference, runtime.conversations.clock())
         context = _context(session, runtime, referral)
         context["status_form"] = forms.get("status_form") or _status_form(referral)
@@ -90,6 +91,7 @@ def _page(reference: str, status: int = 200, **forms: Any) -> tuple[str, int]:
         context["conference_form"] = forms.get("conference_form") or _conference_form(session)
         context["message_form"] = forms.get("message_form") or MessageForm(prefix="message")
         context["erase_form"] = forms.get("erase_form") or EraseForm(prefix="erase")
+        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(prefix="outcome")
         return render_template("dashboard/referral.html", **context), status
 
 
@@ -133,7 +135,7 @@ def _context(session: Session, runtime: Runtime, referral: Referral) -> dict[str
         "messages": messages,
         "notes": notes,
         "audit": trail(session, referral.reference),
-        "conferences": _conferences(session, referral),
+        "conferences": _conferences(session, referral, now),
         "can_message": bool(
             conversation and conversation.channel in MESSAGE_CHANNELS and conversation.address
         ),
@@ -192,22 +194,23 @@ def _plain(value: Any) -> str:
     )
 
 
-def _conferences(session: Session, referral: Referral) -> list[dict[str, Any]]:
+def _conferences(session: Session, referral: Referral, now: datetime) -> list[dict[str, Any]]:
     """The referral's conferences with each invitation and the volunteer's name."""
     conferences = session.scalars(
         select(Conference).where(Conference.referral_id == referral.id).order_by(Conference.id)
     )
-    return [conference_view(session, c) for c in conferences]
+    return [conference_view(session, c, now) for c in conferences]
 
 
-def conference_view(session: Session, conference: Conference) -> dict[str, Any]:
-    """A conference as the pages show it."""
+def conference_view(session: Session, conference: Conference, now: datetime) -> dict[str, Any]:
+    """A conference as the pages show it (an outcome is needed once its start has passed)."""
     names = {v.id: _volunteer_name(v) for v in session.scalars(select(Volunteer))}
     return {
         "id": conference.id,
         "starts_at": conference.starts_at,
         "venue": conference.venue,
         "status": conference.status,
+        "outcome_needed": needs_outcome(conference, now),
         "needed": conference.min_facilitators,
         "confirmed": confirmed_count(conference),
         "invitations": [
@@ -229,7 +232,7 @@ def _volunteer_name(volunteer: Volunteer) -> str:
 @bp.get("/referrals/<reference>")
 def referral_page(reference: str) -> tuple[str, int]:
     """The referral page."""
-    return _page(reference)
+    return render_referral(reference)
 
 
 @bp.post("/referrals/<reference>/status")
@@ -237,14 +240,14 @@ def change_status(reference: str) -> Any:
     """Move the referral along its lifecycle (the API's rules)."""
     runtime = current_runtime()
     with runtime.db.transaction() as session:
-        referral = _load(session, reference)
+        referral = load_referral(session, reference)
         form = _status_form(referral)
         valid = form.validate_on_submit()
         if valid:
             now = runtime.conversations.clock()
             change_referral(session, referral, staff().actor, form.status.data, None, now)
     if not valid:
-        return _page(reference, 422, status_form=form)
+        return render_referral(reference, 422, status_form=form)
     flash(f"Status changed to {form.status.data.replace('_', ' ')}.")
     return _back(reference)
 
@@ -254,10 +257,10 @@ def add_note(reference: str) -> Any:
     """Add a note."""
     form = NoteForm(prefix="note")
     if not form.validate_on_submit():
-        return _page(reference, 422, note_form=form)
+        return render_referral(reference, 422, note_form=form)
     runtime = current_runtime()
     with runtime.db.transaction() as session:
-        referral = _load(session, reference)
+        referral = load_referral(session, reference)
         change_referral(
             session, referral, staff().actor, None, form.note.data, runtime.conversations.clock()
         )
@@ -272,12 +275,12 @@ def add_conference(reference: str) -> Any:
     with runtime.db.transaction() as session:
         form = _conference_form(session)
     if not form.validate_on_submit():
-        return _page(reference, 422, conference_form=form)
+        return render_referral(reference, 422, conference_form=form)
     local: datetime = form.starts_at.data
     starts_at = local.replace(tzinfo=ZoneInfo(runtime.profile.timezone))
     try:
         with runtime.db.transaction() as session:
-            _load(session, reference)
+            load_referral(session, reference)
             schedule_conference(
                 session,
                 runtime,
@@ -295,7 +298,7 @@ def add_conference(reference: str) -> Any:
                 target.errors = [*target.errors, problem]
             else:
                 form.form_errors.append(problem)
-        return _page(reference, exc.status, conference_form=form)
+        return render_referral(reference, exc.status, conference_form=form)
     flash("Conference scheduled: the volunteers have been sent an invitation.")
     return _back(reference)
 
@@ -305,11 +308,11 @@ def send_message(reference: str) -> Any:
     """Send the victim a message through their channel, within their safe times."""
     form = MessageForm(prefix="message")
     if not form.validate_on_submit():
-        return _page(reference, 422, message_form=form)
+        return render_referral(reference, 422, message_form=form)
     runtime = current_runtime()
     now = runtime.conversations.clock()
     with runtime.db.transaction() as session:
-        referral = _load(session, reference)
+        referral = load_referral(session, reference)
         conversation = _conversation(session, referral)
         problem = _message_problem(runtime, referral, conversation, form, now)
         if problem:
@@ -318,7 +321,7 @@ def send_message(reference: str) -> Any:
             _queue_message(session, conversation, form.text.data, now)
             audit(session, staff().actor, "message", referral.reference, now, conversation.channel)
     if problem:
-        return _page(reference, 409, message_form=form)
+        return render_referral(reference, 409, message_form=form)
     flash("Message queued: it goes out in a moment.")
     return _back(reference)
 
@@ -371,11 +374,11 @@ def erase(reference: str) -> Any:
     form = EraseForm(prefix="erase")
     if not form.validate_on_submit() or form.confirm.data.strip().upper() != reference.upper():
         form.confirm.errors = ["Type the reference exactly to confirm."]
-        return _page(reference, 422, erase_form=form)
+        return render_referral(reference, 422, erase_form=form)
     runtime = current_runtime()
     now = runtime.conversations.clock()
     with runtime.db.transaction() as session:
-        referral = _load(session, reference)
+        referral = load_referral(session, reference)
         # the erasure record names them by their login's id (it has room for no more); the
         # audit trail, as for every other action, by their email
         erase_referral(session, referral, f"staff:{staff().id}", now)
@@ -387,11 +390,12 @@ def erase(reference: str) -> Any:
 @bp.get("/conferences/<int:conference_id>/invitations")
 def invitations(conference_id: int) -> str:
     """A conference's invitations, refreshed on the page as replies arrive."""
-    with current_runtime().db.transaction() as session:
+    runtime = current_runtime()
+    with runtime.db.transaction() as session:
         conference = session.get(Conference, conference_id)
         if conference is None:
             abort(404, description="There is no such conference.")
-        view = conference_view(session, conference)
+        view = conference_view(session, conference, runtime.conversations.clock())
     return render_template("dashboard/_invitations.html", conference=view)
 
 

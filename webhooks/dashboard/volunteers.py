@@ -34,8 +34,9 @@ def volunteers(form: VolunteerForm | None = None, status: int = 200) -> tuple[st
     with runtime.db.transaction() as session:
         people = all_volunteers(session)
         conferences = []
-        for conference in upcoming(session, runtime.conversations.clock()):
-            view = conference_view(session, conference)
+        now = runtime.conversations.clock()
+        for conference in upcoming(session, now):
+            view = conference_view(session, conference, now)
             view["reference"] = session.get_one(Referral, conference.referral_id).reference
             conferences.append(view)
         return render_template(
