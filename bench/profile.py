@@ -1,10 +1,12 @@
-"""Profile the SMS hot path in-process (no server, no worker):
+"""Profile a webhook's hot path in-process (no server, no worker):
 
-    .venv/bin/python -m bench.profile [--conversations 20] [--pyinstrument]
+    .venv/bin/python -m bench.profile [--channel sms|telegram] [--conversations 20] --plain
+    .venv/bin/python -m bench.profile [--channel ...] --pyinstrument
     .venv/bin/python -m bench.profile --sort tottime --top 40          # cProfile
 
 Plays whole conversations through the Flask app with its test client, signed as Twilio
-signs, on a throwaway SQLite database, and prints where the time goes: a call tree with
+signs (or with Telegram's secret header), on a throwaway SQLite database, and prints the
+CPU per message with no profiler (--plain), or where the time goes: a call tree with
 pyinstrument (the `bench` extra), else cProfile's table. To see the server as deployed,
 run `py-spy record --gil -p PID` against `rj-frontdoor serve` during `bench/run`.
 """
@@ -83,6 +85,7 @@ class _Tree:
     def text(self) -> str:
         """The call tree."""
         return str(self.profiler.output_text(unicode=False, color=False))
+
 
 if __name__ == "__main__":
     main()
