@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 
 from case_store.db import Database
 from case_store.models import Conversation, Message, OutboxItem
-from case_store.outbox import claim, mark_cancelled, mark_failed, mark_sent
+from case_store.outbox import CHAT_KINDS, claim, mark_cancelled, mark_failed, mark_sent
 from sms_gateway.status import mark_opted_out
 from webhooks.delivery import Delivered, Sender, SendError
 
 log = logging.getLogger(__name__)
-CHAT_KINDS = {"sms", "telegram"}
 Schedules = Callable[[Session, datetime], object]
 Housekeeping = Callable[[datetime], object]
 DAY_SECONDS = 86400.0

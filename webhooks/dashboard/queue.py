@@ -9,9 +9,9 @@ from sqlalchemy import Select, and_, func, or_, select
 from werkzeug.exceptions import BadRequest
 
 from case_store.conferences import awaiting_outcome
+from case_store.dead_letters import count_dead
 from case_store.lifecycle import STATUSES
 from case_store.models import Referral
-from case_store.outbox import count_dead
 from webhooks.dashboard.blueprint import bp
 from webhooks.dashboard.conversations import urgent_unreferred
 from webhooks.runtime import current_runtime

@@ -11,8 +11,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy.orm import Session
 
 from case_store.audit import audit
+from case_store.dead_letters import (
+    count_dead,
+    dead_letters,
+    linked_reference,
+    retry_dead,
+    retry_problem,
+)
 from case_store.models import OutboxItem
-from case_store.outbox import count_dead, dead_letters, linked_reference, retry_dead, retry_problem
 from webhooks.dashboard.auth import staff
 from webhooks.dashboard.blueprint import bp
 from webhooks.dashboard.forms import RetryForm
