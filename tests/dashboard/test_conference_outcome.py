@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,44 +13,15 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from case_store.models import AuditEntry, OutboxItem
+from case_store.tokens import SCOPES
 from tests.api_helpers import agency_referral, make_token
 from tests.conftest import FrozenClock
-from tests.dashboard_helpers import EMAIL, add_user, log_in, submit
+from tests.dashboard_helpers import EMAIL, log_in, submit
 from tests.stubs.twilio_api import TwilioStub
-from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, twilio_env
 from webhooks.cli import main
 from webhooks.runtime import build_worker
 
-SCOPES = (
-    "referrals:read",
-    "referrals:write",
-    "volunteers:read",
-    "volunteers:write",
-    "conferences:read",
-    "conferences:write",
-)
 Conference = dict[str, object]
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioStub]:
-    """The stub Twilio REST API."""
-    with TwilioStub(ACCOUNT_SID, AUTH_TOKEN) as stub:
-        yield stub
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], twilio: TwilioStub) -> Flask:
-    """The service with SMS on, and one co-ordinator login."""
-    built = make_app(**twilio_env(twilio.base_url))
-    add_user(built)
-    return built
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A browser-like client (it keeps cookies)."""
-    return app.test_client()
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
@@ -16,36 +14,13 @@ from case_store.tokens import SCOPES
 from case_store.volunteers import phone_hash
 from tests.api_helpers import agency_referral, make_token
 from tests.conftest import FrozenClock
-from tests.dashboard_helpers import add_user, csrf_token, log_in, submit
+from tests.dashboard_helpers import csrf_token, submit
 from tests.privacy_helpers import decrypted_dump, personal_in
 from tests.stubs.twilio_api import TwilioStub
-from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, sms, twilio_env
+from tests.twilio_helpers import sms
 
 NAME, MOBILE, E164 = "Alex Volunteer", "07700 900201", "+447700900201"
 VOLUNTEERS = "/coordinator/volunteers"
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioStub]:
-    """The stub Twilio REST API."""
-    with TwilioStub(ACCOUNT_SID, AUTH_TOKEN) as stub:
-        yield stub
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], twilio: TwilioStub) -> Flask:
-    """The service with SMS on, and one co-ordinator login."""
-    built = make_app(**twilio_env(twilio.base_url))
-    add_user(built)
-    return built
-
-
-@pytest.fixture
-def staff(app: Flask) -> FlaskClient:
-    """A browser-like client logged in as the co-ordinator."""
-    client = app.test_client()
-    assert log_in(client).status_code == 302
-    return client
 
 
 def add_volunteer(staff: FlaskClient, name: str = NAME, phone: str = MOBILE) -> int:
