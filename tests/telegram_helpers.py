@@ -52,6 +52,22 @@ def text_update(
     }
 
 
+def sticker(chat: int = CHAT) -> dict[str, Any]:
+    """An update carrying something that is not text."""
+    update = text_update("x", chat)
+    del update["message"]["text"]
+    update["message"]["sticker"] = {
+        "file_id": "f",
+        "file_unique_id": "u",
+        "type": "regular",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+    }
+    return update
+
+
 def button_update(bot_message: dict[str, Any], label: str, chat: int = CHAT) -> dict[str, Any]:
     """An update for pressing the button labelled `label` on a message the bot sent."""
     markup = bot_message["reply_markup"]

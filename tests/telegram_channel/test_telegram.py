@@ -28,6 +28,7 @@ from tests.telegram_helpers import (
     last_bot_message,
     post,
     rt,
+    sticker,
     telegram_env,
     text_update,
 )
@@ -91,10 +92,8 @@ def test_an_old_button_is_answered_kindly_and_changes_nothing(
     post(client, button_update(first_question, "No"))
     deliver(app, clock)
     assert len(stub.sent) == sent_before
-    assert (
-        stub.calls("answerCallbackQuery")[-1]["text"].startswith(
-            "That question has already been answered."
-        )
+    assert stub.calls("answerCallbackQuery")[-1]["text"].startswith(
+        "That question has already been answered."
     )
     with rt(app).db.transaction() as s:
         assert s.scalars(select(Conversation)).one().step == "safe_here"
@@ -127,18 +126,7 @@ def test_bodies_that_are_not_updates(client: FlaskClient) -> None:
 def test_stickers_get_a_kind_answer_and_groups_silence(
     app: Flask, client: FlaskClient, stub: TelegramStub, clock: FrozenClock
 ) -> None:
-    sticker = text_update("x")
-    del sticker["message"]["text"]
-    sticker["message"]["sticker"] = {
-        "file_id": "f",
-        "file_unique_id": "u",
-        "type": "regular",
-        "width": 1,
-        "height": 1,
-        "is_animated": False,
-        "is_video": False,
-    }
-    assert post(client, sticker) == 200
+    assert post(client, sticker()) == 200
     assert post(client, text_update("hello all", chat=-100, chat_type="group")) == 200
     edited = {"update_id": 31337, "edited_message": text_update("hi")["message"]}
     assert post(client, edited) == 200

@@ -25,6 +25,7 @@ from tests.telegram_helpers import (
     last_bot_message,
     post,
     rt,
+    sticker,
     telegram_env,
     text_update,
 )
@@ -33,22 +34,6 @@ CLEAR = "Clear this chat"
 CLEARED = "Done. We have cleared this chat."
 HASHED_SENT = re.compile(r"^c[0-9a-f]{32}:m\d+$")
 TYPED = re.compile(r"^u\d+(?::m\d+)?$")
-
-
-def sticker(chat: int = CHAT) -> dict[str, Any]:
-    """An update carrying something that is not text."""
-    update = text_update("x", chat)
-    del update["message"]["text"]
-    update["message"]["sticker"] = {
-        "file_id": "f",
-        "file_unique_id": "u",
-        "type": "regular",
-        "width": 1,
-        "height": 1,
-        "is_animated": False,
-        "is_video": False,
-    }
-    return update
 
 
 def typed_ids(updates: list[dict[str, Any]]) -> set[int]:
