@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,9 +40,17 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "rj_read_only"  # an execution option: a transaction that only reads
+
+
 def _sqlite_begin(connection: Any) -> None:
-    """Take the write lock at the start so read-then-write transactions never hit BUSY_SNAPSHOT."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at the start so read-then-write transactions never hit BUSY_SNAPSHOT.
+
+    A read-only transaction (`Database.reading`) begins deferred: in WAL mode a reader
+    neither waits for the writer nor holds it up.
+    """
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:
@@ -114,6 +122,15 @@ class Database:
         """One unit of work: committed on success, rolled back on any error."""
         with self._writer(), self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A transaction that only reads: one consistent snapshot, and on SQLite no turn at
+        the write lock (so it does not queue behind, or hold up, the webhooks' writes)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def _writer(self) -> Iterator[None]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from case_store.conversations import ERASED, address_hash, channel_message_ids
@@ -160,30 +160,47 @@ def _edits_in(session: Session, conversation: Conversation) -> list[str]:
     return [edit_dedupe_key(key) for key, _ in messages]
 
 
-def forget_if_erased(session: Session, item: OutboxItem) -> None:
+class SendRef(Protocol):
+    """What identifies a send and its recipient: an OutboxItem, or the worker's job."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def recipient_hash(self) -> str: ...
+    @property
+    def dedupe_key(self) -> str: ...
+
+
+def forget_if_erased(session: Session, send: SendRef) -> None:
     """A finished send to someone who has erased their data keeps no recipient or text.
 
     Such a send was queued by the erasure's own turn (saying it is done, offering to clear a
     Telegram chat, showing the press that confirmed it) or by a clear-chat press after it: it
-    needed the address until it went.
+    needed the address until it went. One conditional UPDATE: it changes nothing otherwise.
     """
-    if item.kind not in CHAT_KINDS or not item.recipient_hash:
+    if send.kind not in CHAT_KINDS or not send.recipient_hash:
         return
-    if session.scalar(_status_of_conversation(item)) == ERASED:
-        item.recipient, item.recipient_hash, item.payload, item.last_error = "", "", {}, None
+    erased = _status_of_conversation(send).where(Conversation.status == ERASED)
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == send.id, exists(erased))
+        .values(recipient="", recipient_hash="", payload={}, last_error=None)
+    )
 
 
-def _status_of_conversation(item: OutboxItem) -> Select[str]:
+def _status_of_conversation(send: SendRef) -> Select[str]:
     """The status of the conversation a send went to (for an edit: the message's)."""
-    edited = edited_message_key(item.dedupe_key)
+    edited = edited_message_key(send.dedupe_key)
     if edited is None:
         return select(Conversation.status).where(
-            Conversation.channel == item.kind, Conversation.address_hash == item.recipient_hash
+            Conversation.channel == send.kind, Conversation.address_hash == send.recipient_hash
         )
     return (
         select(Conversation.status)
         .join(Message, Message.conversation_id == Conversation.id)
-        .where(Message.channel == item.kind, Message.channel_message_id == edited)
+        .where(Message.channel == send.kind, Message.channel_message_id == edited)
     )
 
 
@@ -241,21 +258,26 @@ def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 10
     return sorted(won.scalars())
 
 
-def mark_sent(session: Session, item: OutboxItem, now: datetime) -> None:
-    """Record a successful send and space out the recipient's next one."""
-    item.status, item.sent_at, item.lease_until, item.last_error = "sent", now, None, None
-    gap = PACING_SECONDS.get(item.kind, 0.0)
-    if gap and item.recipient_hash:  # an erased send has no recipient left to pace
+def mark_sent(session: Session, send: SendRef, now: datetime) -> None:
+    """Record a successful send and space out the recipient's next one (Core statements:
+    the worker runs this once a send, and needs nothing loaded for it)."""
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == send.id)
+        .values(status="sent", sent_at=now, lease_until=None, last_error=None)
+    )
+    gap = PACING_SECONDS.get(send.kind, 0.0)
+    if gap and send.recipient_hash:  # an erased send has no recipient left to pace
         session.execute(
             update(OutboxItem)
             .where(
-                OutboxItem.recipient_hash == item.recipient_hash,
+                OutboxItem.recipient_hash == send.recipient_hash,
                 OutboxItem.status == "pending",
                 OutboxItem.next_attempt_at < now + timedelta(seconds=gap),
             )
             .values(next_attempt_at=now + timedelta(seconds=gap))
         )
-    forget_if_erased(session, item)
+    forget_if_erased(session, send)
 
 
 def retry_delay(attempts: int, rand: float) -> float:
@@ -282,6 +304,7 @@ def mark_failed(
     if permanent or item.attempts >= MAX_ATTEMPTS:
         # a dead row is never due, so its next_attempt_at records when it died
         item.status, item.next_attempt_at = "dead", now
+        session.flush()  # then the erased check below has the last word on its columns
         forget_if_erased(session, item)
         return
     delay = retry_after if retry_after is not None else retry_delay(item.attempts, rand)

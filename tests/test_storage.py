@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import threading
+
+from sqlalchemy import func, select, update
 
 from case_store.crypto import Vault, new_fernet_key
 from case_store.models import ConsentRecord, Conversation, ErasureRecord, Message, Referral
+from tests.conftest import FROZEN_NOW
 from tests.helpers import HAPPY_PATH, converse, raw_dump
 from webhooks.runtime import Runtime
 
@@ -87,3 +90,22 @@ def test_lookup_hash_is_keyed() -> None:
     assert Vault([new_fernet_key()], "a").lookup_hash("x") != Vault(
         [new_fernet_key()], "b"
     ).lookup_hash("x")
+
+
+def test_a_read_does_not_wait_for_a_write_in_progress(runtime: Runtime) -> None:
+    """`Database.reading` takes no turn at the write lock: the worker's pre-send check must
+    not queue behind the webhooks' writes (on SQLite they share a process-wide lock)."""
+    converse(runtime.conversations, ["hi"])
+    seen: list[int] = []
+    with runtime.db.transaction() as writing:
+        writing.execute(update(Conversation).values(last_activity_at=FROZEN_NOW))
+        reader = threading.Thread(target=lambda: seen.append(_count(runtime)))
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive() and seen == [1]
+
+
+def _count(runtime: Runtime) -> int:
+    """Conversations, read through `reading`."""
+    with runtime.db.reading() as connection:
+        return int(connection.execute(select(func.count(Conversation.id))).scalar_one())

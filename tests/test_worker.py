@@ -8,6 +8,7 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import select
 
+from case_store.erasure import erase_conversation
 from case_store.models import Conversation, OutboxItem
 from case_store.outbox import MAX_ATTEMPTS, claim, enqueue
 from tests.conftest import FrozenClock
@@ -122,6 +123,66 @@ def test_no_send_after_stop(
     converse(service, ["STOP"], prefix="stop")
     drain(runtime_with_mail, clock)
     assert twilio.messages == []
+
+
+def _two_people_with_a_send_each(runtime: Runtime, clock: FrozenClock) -> None:
+    """A and B (in that order) each start a conversation and have one SMS queued."""
+    for number in (PERSON_A, PERSON_B):
+        converse(runtime.conversations, ["hi"], address=number, prefix=number)
+    with runtime.db.transaction() as s:
+        for conversation in s.scalars(select(Conversation).order_by(Conversation.id)):
+            enqueue(
+                s,
+                kind="sms",
+                recipient=conversation.address,
+                payload={"text": "a note"},
+                dedupe_key=f"note:{conversation.id}",
+                now=clock(),
+                conversation_id=conversation.id,
+            )
+
+
+PERSON_A, PERSON_B = "+447700900201", "+447700900202"
+
+
+def test_a_stop_after_the_claim_still_stops_the_send(
+    runtime_with_mail: Runtime, twilio: TwilioStub, clock: FrozenClock
+) -> None:
+    """Both sends are claimed in one batch; B's STOP lands while A's is going out."""
+    runtime = runtime_with_mail
+    _two_people_with_a_send_each(runtime, clock)
+    twilio.on_message = lambda _params: converse(
+        runtime.conversations, ["STOP"], address=PERSON_B, prefix="stop"
+    )
+    worker = build_worker(runtime)
+    assert worker.run_once() == 2  # both claimed
+    assert [m["To"] for m in twilio.messages] == [PERSON_A]
+    with runtime.db.transaction() as s:
+        rows = s.execute(select(OutboxItem.dedupe_key, OutboxItem.status)).all()
+        statuses = {key: status for key, status in rows}
+        b_note = s.scalars(select(OutboxItem).where(OutboxItem.status == "cancelled")).one()
+    assert statuses == {"note:1": "sent", "note:2": "cancelled"}
+    assert b_note.last_error == "opted out"
+
+
+def test_an_erasure_after_the_claim_still_stops_the_send(
+    runtime_with_mail: Runtime, twilio: TwilioStub, clock: FrozenClock
+) -> None:
+    """B erases their data while A's send is going out: B's claimed send never goes."""
+    runtime = runtime_with_mail
+
+    def erase_b(_params: dict[str, object]) -> None:
+        with runtime.db.transaction() as s:
+            b = s.scalars(select(Conversation).where(Conversation.id == 2)).one()
+            erase_conversation(s, b, "person", clock())
+
+    _two_people_with_a_send_each(runtime, clock)
+    twilio.on_message = erase_b
+    assert build_worker(runtime).run_once() == 2
+    assert [m["To"] for m in twilio.messages] == [PERSON_A]
+    with runtime.db.transaction() as s:
+        b_note = s.scalars(select(OutboxItem).where(OutboxItem.dedupe_key == "note:2")).one()
+    assert (b_note.status, b_note.recipient, b_note.payload) == ("cancelled", "", {})
 
 
 def test_opted_out_at_twilio_marks_the_person_and_dead_letters(

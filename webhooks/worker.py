@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from case_store.db import Database
@@ -31,8 +31,33 @@ class _Job:
     id: int
     kind: str
     recipient: str
+    recipient_hash: str
+    dedupe_key: str
     payload: dict[str, object]
     message_id: int | None
+
+
+_COLUMNS = (
+    OutboxItem.id,
+    OutboxItem.kind,
+    OutboxItem.recipient,
+    OutboxItem.recipient_hash,
+    OutboxItem.dedupe_key,
+    OutboxItem.payload,
+    OutboxItem.message_id,
+)
+# Read again just before each send: still ours to send (not cancelled by an erasure or a
+# STOP meanwhile), and the person has not opted out.
+_STILL_DUE = select(
+    OutboxItem.status,
+    exists(
+        select(Conversation.id).where(
+            Conversation.channel == OutboxItem.kind,
+            Conversation.address_hash == OutboxItem.recipient_hash,
+            Conversation.opted_out.is_(True),
+        )
+    ).label("opted_out"),
+).where(OutboxItem.id == bindparam("id"))
 
 
 class OutboxWorker:
@@ -94,8 +119,9 @@ class OutboxWorker:
         self.run_housekeeping()
         with self.db.transaction() as session:
             ids = claim(session, self.clock(), self.lease_seconds, self.batch)
-        for item_id in ids:
-            self._process(item_id)
+            jobs = _jobs(session, ids)
+        for job in jobs:
+            self._process(job)
         return len(ids)
 
     def run_until(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
@@ -109,10 +135,9 @@ class OutboxWorker:
             if not busy:
                 stop.wait(poll_seconds)
 
-    def _process(self, item_id: int) -> None:
-        """Send one claimed item and record what happened."""
-        job = self._load(item_id)
-        if job is None:
+    def _process(self, job: _Job) -> None:
+        """Send one claimed item, if it is still due, and record what happened."""
+        if not self._still_due(job):
             return
         try:
             delivered = self.senders[job.kind].send(job.recipient, dict(job.payload), job.id)
@@ -123,28 +148,40 @@ class OutboxWorker:
         else:
             self._sent(job, delivered)
 
-    def _load(self, item_id: int) -> _Job | None:
-        """The job for a claimed item, or None when it must not be sent any more."""
-        with self.db.transaction() as session:
-            item = session.get(OutboxItem, item_id)
-            if item is None or item.status != "sending":
-                return None
-            if item.kind in CHAT_KINDS and _opted_out(session, item.kind, item.recipient_hash):
-                mark_cancelled(item, "opted out")
-                return None
-            return _Job(item.id, item.kind, item.recipient, item.payload, item.message_id)
+    def _still_due(self, job: _Job) -> bool:
+        """True when the item must still go; one read, without the write lock.
+
+        An item cancelled since the claim (an erasure, a STOP) is dropped; one to a person
+        who has opted out is cancelled.
+        """
+        with self.db.reading() as connection:
+            row = connection.execute(_STILL_DUE, {"id": job.id}).one_or_none()
+        if row is None or row.status != "sending":
+            return False
+        if job.kind in CHAT_KINDS and row.opted_out:
+            with self.db.transaction() as session:
+                item = session.get_one(OutboxItem, job.id)
+                if item.status == "sending":
+                    mark_cancelled(item, "opted out")
+            return False
+        return True
 
     def _sent(self, job: _Job, delivered: Delivered) -> None:
         """Record the provider's acceptance on the item and its message."""
         now = self.clock()
         log.debug("sent", extra={"event": "sent", "kind": job.kind, "outbox_id": job.id})
         with self.db.transaction() as session:
-            item = session.get_one(OutboxItem, job.id)
-            mark_sent(session, item, now)
-            message = session.get(Message, job.message_id) if job.message_id else None
-            if message is not None:
-                message.channel_message_id = delivered.provider_id
-                message.status, message.updated_at = delivered.status, now
+            mark_sent(session, job, now)
+            if job.message_id is not None:
+                session.execute(
+                    update(Message)
+                    .where(Message.id == job.message_id)
+                    .values(
+                        channel_message_id=delivered.provider_id,
+                        status=delivered.status,
+                        updated_at=now,
+                    )
+                )
 
     def _failed(self, job: _Job, error: SendError) -> None:
         """Retry later, or dead-letter; an opt-out marks the person."""
@@ -165,12 +202,12 @@ class OutboxWorker:
                 mark_opted_out(session, item.conversation_id)
 
 
-def _opted_out(session: Session, channel: str, recipient_hash: str) -> bool:
-    """True when the person at this address asked us to stop (volunteers included)."""
-    query = select(Conversation.opted_out).where(
-        Conversation.channel == channel, Conversation.address_hash == recipient_hash
-    )
-    return bool(session.scalar(query))
+def _jobs(session: Session, ids: list[int]) -> list[_Job]:
+    """The claimed items, decrypted once, in id order."""
+    if not ids:
+        return []
+    rows = session.execute(select(*_COLUMNS).where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id))
+    return [_Job(*row) for row in rows]
 
 
 def start_worker_thread(worker: OutboxWorker, stop: threading.Event) -> threading.Thread:

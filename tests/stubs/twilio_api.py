@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from tests.stubs.http import StubServer
@@ -25,6 +26,9 @@ class TwilioStub:
         self._failures: list[tuple[int, int, str]] = []
         self._failing_numbers: dict[str, tuple[int, int, str]] = {}
         self.delay = 0.0  # seconds before each answer: a slow provider, for fault tests
+        # called with each accepted message before it is answered: something happening
+        # while the worker is in the middle of a batch, for worker tests
+        self.on_message: Callable[[dict[str, Any]], None] | None = None
         self.server = StubServer(self._route)
 
     @property
@@ -82,6 +86,8 @@ class TwilioStub:
             if failure:
                 return failure[0], _error(failure[1], failure[2], failure[0])
             self.messages.append(dict(params))
+        if self.on_message is not None:
+            self.on_message(dict(params))
         return 201, self._created(params)
 
     def _created(self, params: dict[str, Any]) -> dict[str, Any]:
