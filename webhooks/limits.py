@@ -1,4 +1,5 @@
-"""Rate limits with Flask-Limiter: Redis storage when RJ_REDIS_URL is set, memory otherwise.
+"""Rate limits with Flask-Limiter: Redis storage when RJ_REDIS_URL is set, memory otherwise
+(`rj-memory://`, webhooks/limiter_storage.py).
 
 Each app gets its own Limiter (tests build many apps). Views are limited after their
 blueprints are registered, with `limit(app, endpoint, rule, ...)`.
@@ -14,6 +15,10 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from webhooks.config import Settings
+from webhooks.limiter_storage import SweptMemoryStorage
+
+# Registered with limits by being defined; named here so the import is needed, not "unused".
+IN_PROCESS_STORAGE = SweptMemoryStorage
 
 EXTENSION = "rj_limiter"
 
@@ -23,7 +28,7 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=settings.redis_url or "rj-memory://",
         strategy="moving-window",
         headers_enabled=True,
         default_limits=[],
