@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 BUNDLED_PROFILE = Path(__file__).with_name("profiles") / "cambridgeshire.toml"
 
@@ -42,6 +43,11 @@ class Profile:
     def timezone(self) -> str:
         """The service's local time zone name."""
         return str(self.service.get("timezone", "Europe/London"))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The service's local time zone: whose days a date given by its staff means."""
+        return ZoneInfo(self.timezone)
 
     def template_context(self) -> dict[str, Any]:
         """What every template may use: the profile's tables by name."""

@@ -22,6 +22,7 @@ from webhooks.cli import main
 EMAIL = "coordinator@example.org"
 PASSWORD = "a long passphrase for tests"
 NEW_PASSWORD = "another long passphrase"
+CREATED = ("cli", "login created", "staff #1")  # the audit entry of the first `user create`
 
 
 def cli(environ: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -139,6 +140,23 @@ def test_db_upgrade(environ: dict[str, str]) -> None:
 
 
 # -- dashboard logins --------------------------------------------------------------------------
+def test_user_create_is_audited_by_the_new_logins_id(environ: dict[str, str]) -> None:
+    create_login(environ)
+    create_login(environ, "alex@example.org")
+    assert audited(environ) == [CREATED, ("cli", "login created", "staff #2")]
+
+
+def test_a_refused_user_create_creates_and_audits_nothing(environ: dict[str, str]) -> None:
+    create_login(environ)
+    before = logins(environ)
+    again = cli(environ, "user", "create", EMAIL, "--password-stdin", stdin=NEW_PASSWORD + "\n")
+    assert again[0] == 1 and f"There is already a login for {EMAIL}." in again[2]
+    short = cli(environ, "user", "create", "alex@example.org", "--password-stdin", stdin="short\n")
+    assert short[0] == 1 and "at least 12 characters" in short[2]
+    assert logins(environ) == before
+    assert audited(environ) == [CREATED]
+
+
 def test_user_disable_refuses_the_login_and_its_live_session(
     environ: dict[str, str], make_app: Callable[..., Flask]
 ) -> None:
@@ -163,6 +181,7 @@ def test_user_enable_lets_a_disabled_login_in_again(
     assert (code, out) == (0, f"enabled the dashboard login for {EMAIL}\n")
     assert log_in(make_app().test_client()).status_code == 302
     assert [action for _, action, _ in audited(environ)] == [
+        "login created",
         "login disabled",
         "login enabled",
         "login",
@@ -201,7 +220,7 @@ def test_user_password_keeps_the_rules_of_create(environ: dict[str, str]) -> Non
     code, _, err = cli(environ, "user", "password", EMAIL, "--password-stdin", stdin="short\n")
     assert code == 1 and "at least 12 characters" in err
     assert logins(environ) == before
-    assert audited(environ) == []
+    assert audited(environ) == [CREATED]
 
 
 def test_unknown_emails_are_refused_and_nothing_changes(environ: dict[str, str]) -> None:
@@ -214,7 +233,7 @@ def test_unknown_emails_are_refused_and_nothing_changes(environ: dict[str, str])
         assert (code, out) == (1, "")
         assert "There is no login for nobody@example.org." in err
     assert logins(environ) == before
-    assert audited(environ) == []
+    assert audited(environ) == [CREATED]
 
 
 def test_user_list_shows_state_and_last_login_but_no_hashes(

@@ -17,7 +17,7 @@ from case_store.intake import ReferralIn, submit
 from case_store.models import IdempotencyRecord, Referral, ReferralNote
 from case_store.references import unique_reference
 from case_store.referrals import find_referral
-from case_store.stats import board_figures
+from case_store.stats import board_figures, local_days
 from webhooks.api_schemas import (
     Created,
     ErrorBody,
@@ -247,6 +247,7 @@ def stats() -> Response:
     """The board figures for a period."""
     query: StatsQuery = request.context.query  # type: ignore[attr-defined]
     runtime = current_runtime()
+    period = local_days(query.from_, query.to, runtime.profile.zone)
     with runtime.db.transaction() as session:
         now = runtime.conversations.clock()
-        return jsonify(board_figures(session, query.from_, query.to, now))
+        return jsonify(board_figures(session, period, now))

@@ -98,7 +98,7 @@ class ReferralPatch(BaseModel):
 
 
 class StatsQuery(BaseModel):
-    """The period for the board figures (inclusive dates)."""
+    """The period for the board figures (inclusive dates: days in the service's time zone)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -20,7 +20,7 @@ from bot.telegram_channel.poll import poll
 from bot.telegram_channel.updates import UpdateHandler
 from case_store.db import Database
 from case_store.migrate import upgrade
-from case_store.stats import board_figures
+from case_store.stats import board_figures, local_days
 from case_store.tokens import SCOPES, ScopeError, create_token, list_tokens, revoke_token
 from webhooks.cli_privacy import keys, purge
 from webhooks.cli_users import user
@@ -215,15 +215,16 @@ def token_revoke(token_id: int) -> None:
     "--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True
 )
 def report(start: datetime | None, end: datetime | None, fmt: str) -> None:
-    """Board figures: referrals by source, channel and status; conferences."""
+    """Board figures: referrals by source, channel and status; conferences.
+
+    Dates are days in the service's time zone (Europe/London in England).
+    """
     runtime = build_runtime(load_settings())
+    period = local_days(
+        start.date() if start else None, end.date() if end else None, runtime.profile.zone
+    )
     with runtime.db.transaction() as session:
-        figures = board_figures(
-            session,
-            start.date() if start else None,
-            end.date() if end else None,
-            runtime.conversations.clock(),
-        )
+        figures = board_figures(session, period, runtime.conversations.clock())
     click.echo(render_report(figures, fmt, runtime.profile.service["name"]))
 
 

@@ -42,9 +42,8 @@ def user_create(email: str, password_stdin: bool) -> None:
     """Create a co-ordinator login for EMAIL."""
     password = _read_password(password_stdin)
     runtime = build_runtime(load_settings())
-    with _as_click_errors(), runtime.db.transaction() as session:
-        created = create_user(session, email, password, runtime.conversations.clock())
-        address = created.email
+    now = runtime.conversations.clock()
+    address = _change(runtime, "login created", lambda s: create_user(s, email, password, now))
     click.echo(f"created a dashboard login for {address}")
 
 

@@ -17,7 +17,11 @@ LOGIN_LIMIT = "10 per 15 minutes"
 VIEW_MODULES = (
     "queue",
     "referral",
+    "referral_casework",
+    "referral_conferences",
     "outcomes",
+    "referral_contact",
+    "referral_erasure",
     "conversations",
     "volunteers",
     "reports",

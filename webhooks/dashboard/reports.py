@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.exceptions import BadRequest
 
-from case_store.stats import SOURCES, board_figures, monthly_by_source
+from case_store.stats import SOURCES, board_figures, local_days, monthly_by_source
 from webhooks.dashboard.blueprint import bp
 from webhooks.dashboard.chart import COLOURS, build_chart
 from webhooks.dashboard.forms import PeriodForm
@@ -23,7 +23,8 @@ def _period() -> tuple[PeriodForm, date | None, date | None]:
     form = PeriodForm(request.args)
     if request.args and not form.validate():
         raise BadRequest("Give dates as YYYY-MM-DD.")
-    today = current_runtime().conversations.clock().date()
+    runtime = current_runtime()
+    today = runtime.conversations.clock().astimezone(runtime.profile.zone).date()
     start = form.start.data if request.args else today.replace(day=1) - timedelta(days=334)
     end = form.end.data if request.args else today
     if start and end and start > end:
@@ -34,11 +35,12 @@ def _period() -> tuple[PeriodForm, date | None, date | None]:
 
 
 def _figures(start: date | None, end: date | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The board figures and the monthly counts."""
+    """The board figures and the monthly counts, for days in the service's time zone."""
     runtime = current_runtime()
+    period = local_days(start, end, runtime.profile.zone)
     with runtime.db.transaction() as session:
-        figures = board_figures(session, start, end, runtime.conversations.clock())
-        monthly = monthly_by_source(session, start, end)
+        figures = board_figures(session, period, runtime.conversations.clock())
+        monthly = monthly_by_source(session, period)
     return figures, monthly
 
 

@@ -22,8 +22,8 @@ from case_store.volunteers import (
 )
 from webhooks.dashboard.auth import staff
 from webhooks.dashboard.blueprint import bp
+from webhooks.dashboard.conference_views import conference_view
 from webhooks.dashboard.forms import RemoveForm, ToggleForm, VolunteerForm
-from webhooks.dashboard.referral import conference_view
 from webhooks.runtime import current_runtime
 
 
