@@ -21,6 +21,7 @@ from case_store.conversations import (
     open_conversation,
     record_inbound,
     record_messages,
+    save_turn,
 )
 from case_store.db import Database
 from case_store.erasure import erase_conversation
@@ -170,7 +171,7 @@ class ConversationService:
         """
         result = step(self.flow, conv.state, inbound.text, self._context(session, inbound, now))
         renderer = self.renderer(inbound.style or inbound.channel)
-        self._save_state(conv, result.state, now)
+        self._save_state(session, conv, result.state, now)
         for effect in result.effects:
             self._apply(session, conv, effect, renderer, f"{inbound.channel}:{message_id}", now)
         rendered = renderer.render_all(result.replies)
@@ -189,11 +190,20 @@ class ConversationService:
             new_reference=lambda: unique_reference(session, self.make_reference),
         )
 
-    def _save_state(self, conv: Conversation, state: dict[str, Any], now: datetime) -> None:
-        """Copy the engine's new state onto the conversation row."""
-        conv.state, conv.step, conv.status = state, state["step"], state["status"]
-        conv.opted_out, conv.last_activity_at = state["opted_out"], now
-        conv.urgent = conv.urgent or state["urgent"]
+    def _save_state(
+        self, session: Session, conv: Conversation, state: dict[str, Any], now: datetime
+    ) -> None:
+        """Store the engine's new state on the conversation row."""
+        save_turn(
+            session,
+            conv,
+            state=state,
+            step=state["step"],
+            status=state["status"],
+            opted_out=state["opted_out"],
+            last_activity_at=now,
+            urgent=conv.urgent or state["urgent"],
+        )
 
     def _deliver(
         self,
