@@ -1,17 +1,21 @@
-"""What volunteers are sent about conferences, linked to the invitations it was about.
+"""What volunteers are sent about conferences: linked to invitations, and stopped.
 
 Every SMS queued for a volunteer about a conference, and every answer of theirs and reply of
-ours stored as a message, is linked to the invitations it was about (`InvitationSms`): they
-carry the conference's time and venue, so they can be found by conference and referral.
+ours stored as a message, is linked to the invitations it was about (`InvitationSms`). So a
+cancelled conference's reminders not yet gone can be stopped, and an erased referral's SMS
+blanked: they carry the conference's time and venue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from case_store.models import InvitationSms, OutboxItem
+from case_store.models import Conference, InvitationSms, OutboxItem
+
+NOT_YET_SENT = ("pending", "sending")
 
 
 def link_send(session: Session, item: OutboxItem, invitation_id: int) -> None:
@@ -28,4 +32,16 @@ def link_messages(
         InvitationSms(invitation_id=invitation_id, message_id=message_id)
         for message_id in message_ids
         for invitation_id in wanted
+    )
+
+
+def stop_unsent(session: Session, conference: Conference, kinds: Iterable[str]) -> None:
+    """Cancel the conference's sends of these kinds (their dedupe keys' first part) not yet gone."""
+    about = [invitation.id for invitation in conference.invitations]
+    sends = select(InvitationSms.outbox_id).where(InvitationSms.invitation_id.in_(about))
+    of_kind = or_(*(OutboxItem.dedupe_key.startswith(f"{kind}:") for kind in kinds))
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(sends), of_kind, OutboxItem.status.in_(NOT_YET_SENT))
+        .values(status="cancelled", lease_until=None, last_error="conference cancelled")
     )

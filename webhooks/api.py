@@ -196,9 +196,8 @@ def patch_referral(reference: str) -> Response:
     runtime = current_runtime()
     with runtime.db.transaction() as session:
         referral = _load(session, reference)
-        change_referral(
-            session, referral, g.actor, change.status, change.note, runtime.conversations.clock()
-        )
+        now = runtime.conversations.clock()
+        change_referral(session, referral, g.actor, change.status, change.note, now, runtime.desk)
         return jsonify(referral_json(session, referral))
 
 

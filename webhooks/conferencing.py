@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.labels import Labels, load_labels
 from bot.profile import Profile
 from bot.render import Renderer
-from case_store.conference_sends import link_send
+from case_store.conference_sends import link_send, stop_unsent
 from case_store.conferences import (
     Timing,
     confirmed_count,
@@ -30,6 +30,8 @@ from case_store.outbox import enqueue
 from case_store.volunteers import is_removed
 from sms_gateway.volunteer_replies import parse_volunteer_reply
 from webhooks.notifications import EmailNotifier
+
+FOLLOW_UPS = ("reminder", "nudge")  # the keys of sends that only repeat what was said
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,12 @@ class ConferenceDesk:
             self.text(session, invitation, "volunteer_moved", f"moved{now.isoformat()}", now)
 
     def cancelled(self, session: Session, conference: Conference, now: datetime) -> None:
-        """Tell everyone who had not declined that the conference is off."""
+        """Call it off: reminders and nudges not yet sent stop; whoever had not declined is told.
+
+        An invitation or a move still queued goes first: the cancellation names its time.
+        """
         conference.status, conference.updated_at = "cancelled", now
+        stop_unsent(session, conference, FOLLOW_UPS)
         for invitation in conference.invitations:
             if invitation.status in {"invited", "confirmed"}:
                 self.text(session, invitation, "volunteer_cancelled", "cancelled", now)
