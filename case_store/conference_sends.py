@@ -1,4 +1,4 @@
-"""What volunteers are sent about conferences: linked to invitations, and stopped.
+"""What volunteers are sent about conferences: linked to invitations, stopped, forgotten.
 
 Every SMS queued for a volunteer about a conference, and every answer of theirs and reply of
 ours stored as a message, is linked to the invitations it was about (`InvitationSms`). So a
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from case_store.models import Conference, InvitationSms, OutboxItem
+from case_store.models import Conference, Invitation, InvitationSms, Message, OutboxItem
+from case_store.outbox import forget_sends
 
 NOT_YET_SENT = ("pending", "sending")
 
@@ -44,4 +45,26 @@ def stop_unsent(session: Session, conference: Conference, kinds: Iterable[str]) 
         update(OutboxItem)
         .where(OutboxItem.id.in_(sends), of_kind, OutboxItem.status.in_(NOT_YET_SENT))
         .values(status="cancelled", lease_until=None, last_error="conference cancelled")
+    )
+
+
+def forget_for_referral(session: Session, referral_id: int) -> None:
+    """Erasure: the text of every SMS about the referral's conferences goes; the rows stay.
+
+    Sends not yet gone are cancelled, as erasure cancels the person's own.
+    """
+    about = InvitationSms.invitation_id.in_(_invitations_of(referral_id))
+    found = list(session.scalars(select(InvitationSms).where(about)))
+    forget_sends(session, [link.outbox_id for link in found if link.outbox_id is not None])
+    messages = [link.message_id for link in found if link.message_id is not None]
+    if messages:
+        session.execute(update(Message).where(Message.id.in_(messages)).values(body=None))
+
+
+def _invitations_of(referral_id: int) -> Select[int]:
+    """The ids of the invitations to every conference of a referral."""
+    return (
+        select(Invitation.id)
+        .join(Conference, Conference.id == Invitation.conference_id)
+        .where(Conference.referral_id == referral_id)
     )

@@ -1,9 +1,9 @@
 """A referral that stops being live takes its conferences to come with it.
 
-Whichever way it stops (a status change by the API or the dashboard), each conference still
-to come is cancelled as a co-ordinator cancels one: the volunteers still coming are told,
-nothing reminds them afterwards, and the audit trail says why. A conference already started
-is left for its outcome.
+Whichever way it stops (a status change by the API or the dashboard, DELETE in the chat,
+erasure from the dashboard), each conference still to come is cancelled as a co-ordinator
+cancels one: the volunteers still coming are told, nothing reminds them afterwards, and the
+audit trail says why. A conference already started is left for its outcome.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tests.conference_helpers import (
     ALEX,
     BEA,
     VENUE,
+    VICTIM,
     add_volunteers,
     answer,
     audited,
@@ -29,14 +30,20 @@ from tests.conference_helpers import (
     texts_to,
 )
 from tests.conftest import FrozenClock
-from tests.dashboard_helpers import EMAIL, submit
+from tests.dashboard_helpers import EMAIL, self_referral, submit
 from tests.stubs.twilio_api import TwilioStub
+from tests.twilio_helpers import sms
 
 Headers = dict[str, str]
 TOKEN, STAFF = "token:Co-ordinator", f"staff:{EMAIL}"
 
 
 # -- referrals, and the ways they stop ---------------------------------------------------------
+def by_sms(client: FlaskClient, headers: Headers) -> str:
+    """A self-referral by SMS from VICTIM; its reference."""
+    return self_referral(client, sender=VICTIM)
+
+
 def from_the_hub(client: FlaskClient, headers: Headers) -> str:
     """A referral from the Victims' Hub through the API; its reference."""
     response = client.post("/api/v1/referrals", json=agency_referral(), headers=headers)
@@ -70,12 +77,27 @@ def on_the_dashboard(status: str) -> Callable[[FlaskClient, Headers, str], None]
     return move
 
 
+def deleted_in_the_chat(client: FlaskClient, headers: Headers, reference: str) -> None:
+    """The person sends DELETE and confirms it."""
+    sms(client, "DELETE", sender=VICTIM)
+    assert "deleted" in sms(client, "yes", sender=VICTIM).get_data(as_text=True)
+
+
+def erased_on_the_dashboard(staff: FlaskClient, headers: Headers, reference: str) -> None:
+    """Staff erase the referral, typing its reference to confirm."""
+    page = f"/coordinator/referrals/{reference}"
+    assert submit(staff, page, f"{page}/erase", {"confirm": reference}, "erase-").status_code == 302
+
+
 WAYS = [
     (from_the_hub, through_the_api("withdrawn"), TOKEN, "referral withdrawn"),
     (from_the_hub, through_the_api("closed"), TOKEN, "referral closed"),
     (from_the_hub, through_the_api("completed"), TOKEN, "referral completed"),
     (from_the_hub, on_the_dashboard("withdrawn"), STAFF, "referral withdrawn"),
     (from_the_hub, on_the_dashboard("closed"), STAFF, "referral closed"),
+    (by_sms, deleted_in_the_chat, "person", "referral erased"),
+    (by_sms, erased_on_the_dashboard, STAFF, "referral erased"),
+    (from_the_hub, erased_on_the_dashboard, STAFF, "referral erased"),
 ]
 
 
