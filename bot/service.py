@@ -15,6 +15,7 @@ from bot.flow import Flow
 from bot.labels import load_labels
 from bot.profile import Profile
 from bot.render import Rendered, Renderer
+from case_store.conferences import Canceller
 from case_store.conversations import (
     already_received,
     end_turn,
@@ -105,10 +106,12 @@ class ConversationService:
         notifier: Notifier,
         clock: Callable[[], datetime] = utcnow,
         make_reference: Callable[[], str] = random_reference,
+        *,
+        desk: Canceller,
     ) -> None:
-        """Wire the service to its database, words and collaborators."""
+        """Wire the service to its database, words and collaborators (`desk`: conferences)."""
         self.db, self.profile, self.flow = db, profile, flow
-        self.detector, self.notifier = detector, notifier
+        self.detector, self.notifier, self.desk = detector, notifier, desk
         self.clock, self.make_reference = clock, make_reference
         self.labels = load_labels(str(profile.service.get("locale", "en")))
 
@@ -308,7 +311,7 @@ class ConversationService:
         self, session: Session, conv: Conversation, effect: Effect, **kw: Any
     ) -> None:
         """Erase what the person told us, keeping a record that it happened."""
-        erase_conversation(session, conv, "person", kw["now"])
+        erase_conversation(session, conv, "person", kw["now"], self.desk)
         log.info("erased on request", extra={"event": "erased", "channel": conv.channel})
 
 

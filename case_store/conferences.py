@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from case_store.audit import audit
 from case_store.models import Conference, Invitation, InvitationEvent, Referral, Volunteer
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -191,6 +192,43 @@ def expire_unanswered(session: Session, now: datetime) -> int:
     for invitation in stale:
         set_status(session, invitation, "no_reply", now)
     return len(stale)
+
+
+class Canceller(Protocol):
+    """Who cancels a conference and tells its volunteers (webhooks/conferencing.py's desk)."""
+
+    def cancelled(self, session: Session, conference: Conference, now: datetime) -> None:
+        """Cancel the conference, stop its reminders not yet sent, tell whoever was coming."""
+
+
+def still_to_come(session: Session, referral_id: int, now: datetime) -> list[Conference]:
+    """A referral's scheduled conferences that have not started, soonest first."""
+    query = (
+        select(Conference)
+        .where(
+            Conference.referral_id == referral_id,
+            Conference.status.in_(OPEN),
+            Conference.starts_at > now,
+        )
+        .order_by(Conference.starts_at, Conference.id)
+    )
+    return list(session.scalars(query))
+
+
+def cancel_still_to_come(
+    session: Session, referral: Referral, canceller: Canceller, actor: str, why: str, now: datetime
+) -> int:
+    """Cancel a referral's conferences still to come as a co-ordinator would, each audited.
+
+    For a referral that stops being live, or is erased: no volunteer may go on being reminded
+    of its conferences. Those already started are left alone: they need an outcome instead.
+    """
+    conferences = still_to_come(session, referral.id, now)
+    for conference in conferences:
+        canceller.cancelled(session, conference, now)
+        detail = f"#{conference.id} {why}"
+        audit(session, actor, "conference_cancelled", referral.reference, now, detail)
+    return len(conferences)
 
 
 def has_started(conference: Conference, now: datetime) -> bool:

@@ -5,6 +5,10 @@ Whoever asks (the person, by DELETE; staff, from the dashboard), the same goes:
   consent records and where its conferences meet (as retention removes them, with
   `scrub_referral`); a live referral becomes withdrawn. Its reference, source, channel, status,
   flags and dates stay, so the board figures are the same before and after;
+- the text of every SMS to and from volunteers about its conferences, sent or not (they give
+  the time and place: case_store/conference_sends.py). Its conferences still to come are
+  cancelled as a co-ordinator cancels one: the volunteers still coming are told (in words
+  that name no place), and the cancellation is audited;
 - the conversation's answers, message bodies and address (phone number or chat id). Its keyed
   address hash stays: a STOP is still honoured, and the person is known if they write again;
 - every outbox row to them, whatever its state, and every Telegram edit showing one of their
@@ -23,6 +27,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from case_store.conference_sends import forget_for_referral
+from case_store.conferences import Canceller, cancel_still_to_come
 from case_store.conversations import ERASED, forget_address
 from case_store.lifecycle import LIVE
 from case_store.models import Conversation, ErasureRecord, Referral
@@ -33,12 +39,18 @@ MARKER = "erased"  # what an erased referral's details say
 
 
 def erase_conversation(
-    session: Session, conversation: Conversation, who: str, now: datetime
+    session: Session,
+    conversation: Conversation,
+    who: str,
+    now: datetime,
+    desk: Canceller,
+    actor: str | None = None,
 ) -> None:
     """Erase what a person told us in a conversation, and its referral's personal data.
 
     The address stays until the turn that asked is over, so its replies can be queued
-    (`end_turn`); `erase_referral` drops it at once.
+    (`end_turn`); `erase_referral` drops it at once. `desk` cancels the referral's
+    conferences still to come.
     """
     referral = session.get(Referral, conversation.referral_id) if conversation.referral_id else None
     forget_sends_to(session, conversation)
@@ -46,20 +58,30 @@ def erase_conversation(
     if conversation.status != ERASED:  # the flow resets its own state on DELETE
         _reset(conversation)
     if referral is not None:
-        _erase_details(session, referral, now)
+        _erase_details(session, referral, actor or who, now, desk)
     _record(session, who, now, conversation.id, referral)
 
 
-def erase_referral(session: Session, referral: Referral, who: str, now: datetime) -> None:
-    """Erase a referral's personal data on request, wherever it came from, and record it."""
+def erase_referral(
+    session: Session,
+    referral: Referral,
+    who: str,
+    now: datetime,
+    desk: Canceller,
+    actor: str | None = None,
+) -> None:
+    """Erase a referral's personal data on request, wherever it came from, and record it.
+
+    `actor` names who asked in the audit trail, where that is longer than `who` may be.
+    """
     conversation = session.scalar(
         select(Conversation).where(Conversation.referral_id == referral.id)
     )
     if conversation is None:
-        _erase_details(session, referral, now)
+        _erase_details(session, referral, actor or who, now, desk)
         _record(session, who, now, None, referral)
         return
-    erase_conversation(session, conversation, who, now)
+    erase_conversation(session, conversation, who, now, desk, actor)
     forget_address(conversation)
 
 
@@ -75,8 +97,16 @@ def _reset(conversation: Conversation) -> None:
     conversation.step, conversation.status = None, ERASED
 
 
-def _erase_details(session: Session, referral: Referral, now: datetime) -> None:
-    """A referral's personal data goes (case_store/referrals.py); a live one is withdrawn."""
+def _erase_details(
+    session: Session, referral: Referral, actor: str, now: datetime, desk: Canceller
+) -> None:
+    """A referral's personal data goes (case_store/referrals.py); a live one is withdrawn.
+
+    What volunteers were told of its conferences goes first, so the cancellations queued
+    next are sent: they name no place, only the time a conference keeps.
+    """
+    forget_for_referral(session, referral.id)
+    cancel_still_to_come(session, referral, desk, actor, "referral erased", now)
     scrub_referral(session, referral, MARKER)
     if referral.status in LIVE:
         referral.status = "withdrawn"

@@ -291,6 +291,20 @@ class InvitationEvent(Base):
     at: Mapped[datetime] = _ts()
 
 
+class InvitationSms(Base):
+    """An SMS to or from a volunteer about an invitation: a send queued, or a message stored.
+
+    A reply may be about several invitations ("which one do you mean?"): a row for each.
+    """
+
+    __tablename__ = "invitation_sms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+
+
 class StaffUser(Base):
     """A co-ordinator's dashboard login; only an argon2 hash of the password is stored."""
 

@@ -114,7 +114,7 @@ def forget_sends_to(session: Session, conversation: Conversation) -> None:
     )
     edits = OutboxItem.dedupe_key.in_(_edits_in(session, conversation))
     theirs = select(OutboxItem.id).where(or_(to_address, edits))
-    _forget_sends(session, list(session.scalars(theirs)))
+    forget_sends(session, list(session.scalars(theirs)))
 
 
 def forget_volunteer_sends(session: Session, phone_hash: str) -> None:
@@ -128,10 +128,10 @@ def forget_volunteer_sends(session: Session, phone_hash: str) -> None:
         OutboxItem.recipient_hash == phone_hash,
         OutboxItem.conversation_id.is_(None),
     )
-    _forget_sends(session, list(session.scalars(to_them)))
+    forget_sends(session, list(session.scalars(to_them)))
 
 
-def _forget_sends(session: Session, ids: list[int]) -> None:
+def forget_sends(session: Session, ids: list[int]) -> None:
     """Blank the recipient and text of these sends; cancel any not yet sent."""
     if not ids:
         return

@@ -12,6 +12,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.answers import parse_phone
 from bot.engine import keyword_of
 from bot.service import Inbound
+from case_store.conference_sends import link_messages
 from case_store.conversations import already_received, record_message
 from case_store.volunteers import active_volunteer
 from sms_gateway.signature import is_signed
@@ -100,12 +101,16 @@ def volunteer_answer(
     if volunteer is None:
         return None
     now = runtime.conversations.clock()
-    replies = runtime.desk.handle_reply(session, volunteer, body, now)
-    if replies is not None:
-        record_message(session, None, "in", body, now, channel="sms", channel_message_id=sid)
-        for text in replies:
-            record_message(session, None, "out", text, now, channel="sms", status="replied")
-    return replies
+    answer = runtime.desk.handle_reply(session, volunteer, body, now)
+    if answer is None:
+        return None
+    stored = [record_message(session, None, "in", body, now, channel="sms", channel_message_id=sid)]
+    stored += [
+        record_message(session, None, "out", text, now, channel="sms", status="replied")
+        for text in answer.texts
+    ]
+    link_messages(session, [message.id for message in stored], answer.about)
+    return answer.texts
 
 
 @bp.post("/status")

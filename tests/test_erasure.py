@@ -192,7 +192,7 @@ def erase_by_staff(runtime: Runtime) -> None:
     """Staff erase the only referral, as the dashboard does."""
     with runtime.db.transaction() as s:
         referral = s.scalars(select(Referral)).one()
-        erase_referral(s, referral, "staff:1", runtime.conversations.clock())
+        erase_referral(s, referral, "staff:1", runtime.conversations.clock(), runtime.desk)
 
 
 @pytest.mark.parametrize("erase_it", [delete_by_the_person, erase_by_staff])
@@ -207,8 +207,8 @@ def test_erasure_removes_where_the_referrals_conference_meets(
     with runtime.db.transaction() as s:
         conference = s.scalars(select(Conference)).one()
         assert conference.venue == ""
-        # when it is, and who was invited, are not the person's: they stay
-        assert (conference.status, len(conference.invitations)) == ("scheduled", 1)
+        # when it is, and who was invited, are not the person's: they stay; it is called off
+        assert (conference.status, len(conference.invitations)) == ("cancelled", 1)
         assert conference.starts_at == clock() + timedelta(days=3)
 
 

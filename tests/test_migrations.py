@@ -1,5 +1,6 @@
 """The migrations build exactly the tables the models describe; 0006 hashes chat ids; 0007
-widens the columns that name staff and hashes co-ordinators' addresses in email keys."""
+widens the columns that name staff and hashes co-ordinators' addresses in email keys; 0008
+links the volunteer sends already queued to their invitations."""
 
 from __future__ import annotations
 
@@ -14,12 +15,21 @@ from sqlalchemy import select
 from case_store import crypto
 from case_store.conversations import record_message
 from case_store.migrate import alembic_config, upgrade
-from case_store.models import AuditEntry, Base, Message, OutboxItem, Referral, ReferralNote
+from case_store.models import (
+    AuditEntry,
+    Base,
+    Conference,
+    InvitationSms,
+    Message,
+    OutboxItem,
+    Referral,
+    ReferralNote,
+)
 from case_store.outbox import enqueue
 from case_store.telegram_ids import callback_dedupe_key, sent_message_key
-from tests.conftest import FROZEN_NOW
+from tests.conftest import FROZEN_NOW, FrozenClock
 from tests.helpers import HAPPY_PATH, converse
-from tests.privacy_helpers import columns_holding, raw_text_values
+from tests.privacy_helpers import columns_holding, raw_text_values, schedule
 from webhooks.casework import change_referral
 from webhooks.cli import main
 from webhooks.notifications import recipient_tag
@@ -194,3 +204,27 @@ def test_0007_hashes_the_coordinators_address_in_email_keys_already_stored(
     upgrade(runtime.db.engine)
     assert _stored(runtime)[1] == keys
 
+
+
+def send_links(runtime: Runtime) -> list[tuple[str, int]]:
+    """(dedupe key, invitation id) of each send linked to an invitation."""
+    with runtime.db.transaction() as s:
+        query = select(OutboxItem.dedupe_key, InvitationSms.invitation_id).join(
+            InvitationSms, InvitationSms.outbox_id == OutboxItem.id
+        )
+        return sorted((key, invitation) for key, invitation in s.execute(query))
+
+
+def test_0008_links_the_volunteer_sends_already_queued_as_the_app_now_does(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    converse(runtime.conversations, HAPPY_PATH)  # replies to the person: no invitation
+    schedule(runtime, clock)  # an invitation to Bea
+    with runtime.db.transaction() as s:  # and a move ("moved{time}:{id}:{start}")
+        conference = s.scalars(select(Conference)).one()
+        runtime.desk.moved(s, conference, clock())
+    linked = send_links(runtime)
+    assert [key.split(":", 1)[0][:5] for key, _ in linked] == ["invit", "moved"]
+    command.downgrade(alembic_config(runtime.db.engine), "0007")
+    upgrade(runtime.db.engine)
+    assert send_links(runtime) == linked

@@ -127,7 +127,8 @@ def move(runtime: Runtime, *statuses: str) -> None:
     with runtime.db.transaction() as s:
         referral = s.scalars(select(Referral)).one()
         for status in statuses:
-            change_referral(s, referral, "staff:1", status, None, runtime.conversations.clock())
+            now = runtime.conversations.clock()
+            change_referral(s, referral, "staff:1", status, None, now, runtime.desk)
 
 
 def test_a_case_worked_without_contacted_keeps_the_service_users_period(
@@ -181,7 +182,7 @@ def test_status_history_settles_cases_worked_before_first_contact_was_recorded(
         moves = ((worked, ("assessing", "closed")), (closed_at_once, ("closed",)))
         for referral, statuses in moves:
             for status in statuses:
-                change_referral(s, referral, "staff:1", status, None, clock())
+                change_referral(s, referral, "staff:1", status, None, clock(), runtime.desk)
         worked.first_contact_at = None  # as a case moved new -> assessing before the fix
     clock.advance(days=184)
     assert run_purge(runtime, clock)["no_contact"] == 1

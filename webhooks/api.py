@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -14,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from case_store.audit import audit, audit_many
 from case_store.intake import ReferralIn, submit
-from case_store.models import IdempotencyRecord, Referral, ReferralNote
+from case_store.models import Referral, ReferralNote
 from case_store.references import unique_reference
 from case_store.referrals import find_referral
 from case_store.stats import board_figures, local_days
@@ -31,6 +29,7 @@ from webhooks.api_schemas import (
 from webhooks.auth import require_scope
 from webhooks.casework import change_referral
 from webhooks.errors import ApiError
+from webhooks.idempotency import idempotency_key, remember, replay, request_hash
 from webhooks.openapi import openapi_document, spec
 from webhooks.runtime import current_runtime
 
@@ -58,19 +57,22 @@ def openapi() -> Response:
 def create_referral() -> tuple[Response, int]:
     """Accept a referral from the Victims' Hub, police or a partner agency."""
     record: ReferralIn = request.context.json  # type: ignore[attr-defined]
-    key = request.headers.get("Idempotency-Key", "").strip()[:200]
+    key, fingerprint = idempotency_key(), request_hash()
     runtime = current_runtime()
     try:
         with runtime.db.transaction() as session:
-            return _create_once(session, record, key)
+            return _create_once(session, record, key, fingerprint)
     except IntegrityError:  # the same key raced in from a retry: answer as the first did
         with runtime.db.transaction() as session:
-            return _replay(session, key) or _create_once(session, record, key)
+            replayed = replay(session, key, fingerprint)
+            return replayed or _create_once(session, record, key, fingerprint)
 
 
-def _create_once(session: Session, record: ReferralIn, key: str) -> tuple[Response, int]:
+def _create_once(
+    session: Session, record: ReferralIn, key: str, fingerprint: str
+) -> tuple[Response, int]:
     """Store the referral, or replay the first answer for a repeated Idempotency-Key."""
-    if key and (replayed := _replay(session, key)):
+    if key and (replayed := replay(session, key, fingerprint)):
         return replayed
     now = current_runtime().conversations.clock()
     reference = unique_reference(session, current_runtime().conversations.make_reference)
@@ -79,42 +81,11 @@ def _create_once(session: Session, record: ReferralIn, key: str) -> tuple[Respon
         mode="json"
     )
     if key:
-        session.add(
-            IdempotencyRecord(
-                token_id=g.token_id,
-                key=key,
-                request_hash=_body_hash(),
-                status_code=201,
-                body=body,
-                created_at=now,
-            )
-        )
+        remember(session, key, fingerprint, 201, body, now)
     audit(session, g.actor, "created", referral.reference, now, f"source={referral.source}")
     current_runtime().notifier.new_referral(session, referral, now)
     session.flush()
     return jsonify(body), 201
-
-
-def _replay(session: Session, key: str) -> tuple[Response, int] | None:
-    """The stored answer for this token's key; 409 when the key came with another body."""
-    record = session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.token_id == g.token_id, IdempotencyRecord.key == key
-        )
-    )
-    if record is None:
-        return None
-    if record.request_hash != _body_hash():
-        raise ApiError(
-            409, "idempotency_key_reused", "This Idempotency-Key was used with a different request."
-        )
-    return jsonify(record.body), record.status_code
-
-
-def _body_hash() -> str:
-    """A hash of the request's JSON, independent of key order and spacing."""
-    canonical = json.dumps(request.get_json(silent=True), sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # -- the queue --------------------------------------------------------------------------------
@@ -196,9 +167,8 @@ def patch_referral(reference: str) -> Response:
     runtime = current_runtime()
     with runtime.db.transaction() as session:
         referral = _load(session, reference)
-        change_referral(
-            session, referral, g.actor, change.status, change.note, runtime.conversations.clock()
-        )
+        now = runtime.conversations.clock()
+        change_referral(session, referral, g.actor, change.status, change.note, now, runtime.desk)
         return jsonify(referral_json(session, referral))
 
 

@@ -1,4 +1,4 @@
-"""/api/v1 volunteers and conferences: invitations go out by SMS through the outbox."""
+"""/api/v1 volunteers and conferences: invitations go out by SMS through the outbox; outcomes."""
 
 from __future__ import annotations
 
@@ -7,23 +7,27 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from spectree import Response as Resp
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from case_store.conferences import confirmed_count
 from case_store.models import Conference, Referral, Volunteer
+from case_store.referrals import find_referral
 from case_store.volunteers import add_volunteer, all_volunteers
 from webhooks.api_schemas import (
     ConferenceChange,
     ConferenceIn,
     ConferenceOut,
     ErrorBody,
+    OutcomeIn,
     VolunteerIn,
     VolunteerList,
     VolunteerOut,
 )
 from webhooks.auth import require_scope
-from webhooks.casework import checked_start, schedule_conference
+from webhooks.casework import checked_start, record_conference_outcome, schedule_conference
 from webhooks.errors import ApiError
+from webhooks.idempotency import idempotency_key, remember, replay, request_hash
 from webhooks.openapi import spec
 from webhooks.runtime import current_runtime
 
@@ -194,4 +198,54 @@ def _scheduled(session: Session, conference_id: int) -> Conference:
     conference = _load(session, conference_id)
     if conference.status != "scheduled":
         raise ApiError(409, "not_scheduled", f"The conference is {conference.status}.")
+    return conference
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+@bp.post("/referrals/<reference>/conferences/<int:conference_id>/outcome")
+@require_scope("conferences:write")
+@spec.validate(
+    json=OutcomeIn,
+    resp=Resp(HTTP_200=ConferenceOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, **ERRORS),
+    tags=["conferences"],
+)
+def record_outcome(reference: str, conference_id: int) -> tuple[Response, int]:
+    """Record whether a conference that has started was held; nobody is sent anything.
+
+    The referral stays as it is: a case may have more conferences, the co-ordinator decides.
+    """
+    body: OutcomeIn = request.context.json  # type: ignore[attr-defined]
+    runtime = current_runtime()
+    try:
+        with runtime.db.transaction() as session:
+            return _record_once(session, reference, conference_id, body.outcome)
+    except IntegrityError:  # the same key raced in from a retry: answer as the first did
+        with runtime.db.transaction() as session:
+            return _record_once(session, reference, conference_id, body.outcome)
+
+
+def _record_once(
+    session: Session, reference: str, conference_id: int, outcome: str
+) -> tuple[Response, int]:
+    """Record the outcome, or replay the first answer for a repeated Idempotency-Key."""
+    conference = _of_referral(session, reference, conference_id)
+    key, fingerprint = idempotency_key(), request_hash(request.path)
+    if key and (replayed := replay(session, key, fingerprint)):
+        return replayed
+    now = _now()
+    record_conference_outcome(session, g.actor, conference, outcome, now)
+    answer = conference_json(session, conference)
+    if key:
+        remember(session, key, fingerprint, 200, answer, now)
+    return jsonify(answer), 200
+
+
+def _of_referral(session: Session, reference: str, conference_id: int) -> Conference:
+    """The referral's conference, locked until the outcome is stored; a 404 for either unknown."""
+    referral = find_referral(session, reference)
+    if referral is None:
+        raise ApiError(404, "not_found", f"No referral {reference}.")
+    conference = session.get(Conference, conference_id, with_for_update=True)
+    if conference is None or conference.referral_id != referral.id:
+        raise ApiError(404, "not_found", f"Referral {reference} has no conference {conference_id}.")
     return conference

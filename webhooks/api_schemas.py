@@ -202,3 +202,13 @@ class ConferenceOut(BaseModel):
     min_facilitators: int
     confirmed: int
     invitations: list[InvitationOut]
+
+
+class OutcomeIn(BaseModel):
+    """What became of a conference once its start had passed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["held", "not_held"] = Field(
+        description="held, or not_held when it did not go ahead"
+    )

@@ -14,6 +14,8 @@ from case_store.audit import audit
 from case_store.conferences import (
     OUTCOMES,
     SCHEDULED,
+    Canceller,
+    cancel_still_to_come,
     create_conference,
     has_started,
     record_outcome,
@@ -38,8 +40,13 @@ def change_referral(
     status: str | None,
     note: str | None,
     now: datetime,
+    desk: Canceller | None = None,
 ) -> None:
-    """Apply a status change and a note, audited; 409 for a move the lifecycle forbids."""
+    """Apply a status change and a note, audited; 409 for a move the lifecycle forbids.
+
+    A move that ends the casework (closed, withdrawn, completed) cancels the referral's
+    conferences still to come through `desk`, which such a move needs; a note needs none.
+    """
     if status and status != referral.status:
         if not can_move(referral.status, status):
             raise ApiError(
@@ -48,11 +55,22 @@ def change_referral(
                 f"A referral cannot move from {referral.status} to {status}.",
             )
         move(session, referral, actor, status, now)
+        if status not in LIVE:
+            _end_conferences(session, referral, desk, actor, now)
     if note:
         session.add(ReferralNote(referral_id=referral.id, author=actor, text=note, created_at=now))
         audit(session, actor, "note", referral.reference, now)
         referral.updated_at = now
     session.flush()
+
+
+def _end_conferences(
+    session: Session, referral: Referral, desk: Canceller | None, actor: str, now: datetime
+) -> None:
+    """A referral out of casework keeps no conference going: each still to come is cancelled."""
+    if desk is None:
+        raise TypeError("a move out of casework needs the conference desk to cancel conferences")
+    cancel_still_to_come(session, referral, desk, actor, f"referral {referral.status}", now)
 
 
 def checked_start(starts_at: datetime, now: datetime, field: str = "starts_at") -> datetime:

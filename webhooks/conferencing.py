@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.labels import Labels, load_labels
 from bot.profile import Profile
 from bot.render import Renderer
+from case_store.conference_sends import link_send, stop_unsent
 from case_store.conferences import (
     Timing,
     confirmed_count,
@@ -28,6 +30,16 @@ from case_store.outbox import enqueue
 from case_store.volunteers import is_removed
 from sms_gateway.volunteer_replies import parse_volunteer_reply
 from webhooks.notifications import EmailNotifier
+
+FOLLOW_UPS = ("reminder", "nudge")  # the keys of sends that only repeat what was said
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to say back to a volunteer, and which invitations the exchange was about."""
+
+    texts: list[str]
+    about: list[int]
 
 
 class ConferenceDesk:
@@ -63,7 +75,7 @@ class ConferenceDesk:
             venue=conference.venue,
             when=self.when(conference.starts_at),
         )
-        enqueue(
+        item = enqueue(
             session,
             kind="sms",
             recipient=volunteer.phone,
@@ -71,6 +83,8 @@ class ConferenceDesk:
             dedupe_key=f"{key}:{invitation.id}:{conference.starts_at.isoformat()}",
             now=now,
         )
+        if item is not None:
+            link_send(session, item, invitation.id)
 
     def invite_all(self, session: Session, conference: Conference, now: datetime) -> None:
         """Invite every volunteer on a new conference."""
@@ -87,8 +101,12 @@ class ConferenceDesk:
             self.text(session, invitation, "volunteer_moved", f"moved{now.isoformat()}", now)
 
     def cancelled(self, session: Session, conference: Conference, now: datetime) -> None:
-        """Tell everyone who had not declined that the conference is off."""
+        """Call it off: reminders and nudges not yet sent stop; whoever had not declined is told.
+
+        An invitation or a move still queued goes first: the cancellation names its time.
+        """
         conference.status, conference.updated_at = "cancelled", now
+        stop_unsent(session, conference, FOLLOW_UPS)
         for invitation in conference.invitations:
             if invitation.status in {"invited", "confirmed"}:
                 self.text(session, invitation, "volunteer_cancelled", "cancelled", now)
@@ -96,23 +114,25 @@ class ConferenceDesk:
     # -- replies ----------------------------------------------------------------------------
     def handle_reply(
         self, session: Session, volunteer: Volunteer, text: str, now: datetime
-    ) -> list[str] | None:
+    ) -> Answer | None:
         """Answer a volunteer's SMS; None when it is not about an invitation."""
         reply = parse_volunteer_reply(text, self.labels)
         pending = pending_for(session, volunteer.id, now)
         if not pending and not (reply.answer and reply.code):
             return None
         listing = [{"code": i.code, "when": self.when(i.conference.starts_at)} for i in pending]
+        about = [i.id for i in pending]
         if reply.code and reply.code not in {i.code for i in pending}:
-            return [
-                self.renderer.text("volunteer_unknown_code", code=reply.code, invitations=listing)
-            ]
+            unknown = self.renderer.text(
+                "volunteer_unknown_code", code=reply.code, invitations=listing
+            )
+            return Answer([unknown], about)
         if reply.answer is None:
-            return [self.renderer.text("volunteer_unclear", invitations=listing)]
+            return Answer([self.renderer.text("volunteer_unclear", invitations=listing)], about)
         chosen = [i for i in pending if i.code == reply.code] if reply.code else pending
         if len(chosen) > 1:
-            return [self.renderer.text("volunteer_which", invitations=listing)]
-        return [self._answer(session, chosen[0], reply.answer, now)]
+            return Answer([self.renderer.text("volunteer_which", invitations=listing)], about)
+        return Answer([self._answer(session, chosen[0], reply.answer, now)], [chosen[0].id])
 
     def _answer(self, session: Session, invitation: Invitation, answer: str, now: datetime) -> str:
         """Record yes or no, email the co-ordinator where needed, and thank them."""

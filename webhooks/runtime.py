@@ -65,10 +65,17 @@ def build_runtime(
     profile = load_profile(settings.service_profile)
     flow = bundled_flow()
     notifier = EmailNotifier(settings.coordinator_emails, settings.public_base_url)
-    service = ConversationService(
-        db, profile, flow, _default_detector(), notifier, clock=clock, make_reference=make_reference
-    )
     desk = ConferenceDesk(profile, notifier)
+    service = ConversationService(
+        db,
+        profile,
+        flow,
+        _default_detector(),
+        notifier,
+        clock=clock,
+        make_reference=make_reference,
+        desk=desk,
+    )
     return Runtime(settings, db, profile, flow, service, notifier, desk)
 
 

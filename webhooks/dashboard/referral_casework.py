@@ -28,8 +28,8 @@ def change_status(reference: str) -> Any:
         form = status_form(referral)
         valid = form.validate_on_submit()
         if valid:
-            now = runtime.conversations.clock()
-            change_referral(session, referral, staff().actor, form.status.data, None, now)
+            now, desk = runtime.conversations.clock(), runtime.desk
+            change_referral(session, referral, staff().actor, form.status.data, None, now, desk)
     if not valid:
         return render_referral(reference, 422, status_form=form)
     flash(f"Status changed to {form.status.data.replace('_', ' ')}.")

@@ -28,7 +28,7 @@ def erase(reference: str) -> Any:
         referral = load_referral(session, reference)
         # the erasure record names them by their login's id (it has room for no more); the
         # audit trail, as for every other action, by their email
-        erase_referral(session, referral, f"staff:{staff().id}", now)
+        erase_referral(session, referral, f"staff:{staff().id}", now, runtime.desk, staff().actor)
         audit(session, staff().actor, "erased", referral.reference, now)
     flash("Their personal data has been erased. A record that it happened is kept.")
     return back_to_referral(reference)

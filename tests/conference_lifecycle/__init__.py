@@ -1,0 +1,1 @@
+"""Conferences end with their referral; erasure reaches volunteers; outcomes by the API."""
