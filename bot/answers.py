@@ -134,7 +134,15 @@ def _parse_phone(text: str, region: str) -> str | None:
         return None
     if not phonenumbers.is_possible_number(number):
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = _e164(number)
+    # A few impossible layouts (a national number of zeros: "+200000000000") lose a digit
+    # each time they are formatted; such a number is not one we could text back.
+    return e164 if _e164(phonenumbers.parse(e164)) == e164 else None
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    """The number in E.164."""
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def parse_email(text: str) -> str | None:
