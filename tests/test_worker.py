@@ -174,7 +174,7 @@ def test_an_erasure_after_the_claim_still_stops_the_send(
     def erase_b(_params: dict[str, object]) -> None:
         with runtime.db.transaction() as s:
             b = s.scalars(select(Conversation).where(Conversation.id == 2)).one()
-            erase_conversation(s, b, "person", clock())
+            erase_conversation(s, b, "person", clock(), runtime.desk)
 
     _two_people_with_a_send_each(runtime, clock)
     twilio.on_message = erase_b
