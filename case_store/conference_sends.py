@@ -14,9 +14,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from case_store.models import Conference, Invitation, InvitationSms, Message, OutboxItem
-from case_store.outbox import forget_sends
-
-NOT_YET_SENT = ("pending", "sending")
+from case_store.outbox import UNSENT, forget_sends
 
 
 def link_send(session: Session, item: OutboxItem, invitation_id: int) -> None:
@@ -43,7 +41,7 @@ def stop_unsent(session: Session, conference: Conference, kinds: Iterable[str]) 
     of_kind = or_(*(OutboxItem.dedupe_key.startswith(f"{kind}:") for kind in kinds))
     session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(sends), of_kind, OutboxItem.status.in_(NOT_YET_SENT))
+        .where(OutboxItem.id.in_(sends), of_kind, OutboxItem.status.in_(UNSENT))
         .values(status="cancelled", lease_until=None, last_error="conference cancelled")
     )
 

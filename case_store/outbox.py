@@ -18,6 +18,9 @@ from case_store.models import (
 from case_store.telegram_ids import edit_dedupe_key, edited_message_key
 
 CHAT_KINDS = ("sms", "telegram")  # sends to a person's chat address (not email)
+UNSENT = ("pending", "sending")  # not gone yet (the worker may be sending a "sending" one)
+# What erasure leaves of a send: no recipient, no text (its kind, status and dates stay).
+BLANKED: dict[str, Any] = {"recipient": "", "recipient_hash": "", "payload": {}, "last_error": None}
 
 
 def enqueue(
@@ -138,11 +141,11 @@ def forget_sends(session: Session, ids: list[int]) -> None:
     session.execute(
         update(OutboxItem)
         .where(OutboxItem.id.in_(ids))
-        .values(recipient="", recipient_hash="", payload={}, last_error=None)
+        .values(BLANKED)
     )
     session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(ids), OutboxItem.status.in_(("pending", "sending")))
+        .where(OutboxItem.id.in_(ids), OutboxItem.status.in_(UNSENT))
         .values(status="cancelled", lease_until=None, last_error="erased")
     )
 
@@ -186,7 +189,7 @@ def forget_if_erased(session: Session, send: SendRef) -> None:
     session.execute(
         update(OutboxItem)
         .where(OutboxItem.id == send.id, exists(erased))
-        .values(recipient="", recipient_hash="", payload={}, last_error=None)
+        .values(BLANKED)
     )
 
 
@@ -228,7 +231,7 @@ def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 10
     """Lease up to `limit` due sends, the oldest first for each recipient; ids we won."""
     earliest = (
         select(func.min(OutboxItem.id))
-        .where(OutboxItem.status.in_(("pending", "sending")))
+        .where(OutboxItem.status.in_(UNSENT))
         .group_by(OutboxItem.recipient_hash)
     )
     candidates = list(

@@ -27,6 +27,7 @@ from case_store.models import (
     OutboxItem,
     Referral,
 )
+from case_store.outbox import UNSENT
 from case_store.referrals import scrub_conversation, scrub_referral
 
 KINDS = {
@@ -194,7 +195,7 @@ def _blank_sends(session: Session, condition: ColumnElement[bool], limit: int | 
     query = select(OutboxItem.id).where(
         condition,
         OutboxItem.recipient_hash != "",
-        OutboxItem.status.not_in(("pending", "sending")),
+        OutboxItem.status.not_in(UNSENT),
     )
     chosen = list(session.scalars(query.order_by(OutboxItem.id).limit(limit)))
     session.execute(
