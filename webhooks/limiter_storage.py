@@ -20,6 +20,7 @@ import weakref
 from limits.storage import MemoryStorage
 
 log = logging.getLogger(__name__)
+STORAGE_URI = "rj-memory://"  # SweptMemoryStorage, registered with limits by its class
 SWEEP_SECONDS = 1.0
 _storages: weakref.WeakSet[SweptMemoryStorage] = weakref.WeakSet()
 _sweeper_guard = threading.Lock()

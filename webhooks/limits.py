@@ -15,10 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from webhooks.config import Settings
-from webhooks.limiter_storage import SweptMemoryStorage
-
-# Registered with limits by being defined; named here so the import is needed, not "unused".
-IN_PROCESS_STORAGE = SweptMemoryStorage
+from webhooks.limiter_storage import STORAGE_URI
 
 EXTENSION = "rj_limiter"
 
@@ -28,7 +25,7 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
-        storage_uri=settings.redis_url or "rj-memory://",
+        storage_uri=settings.redis_url or STORAGE_URI,
         strategy="moving-window",
         headers_enabled=True,
         default_limits=[],
