@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -126,11 +127,27 @@ class ConsentRecord(Base):
     referral: Mapped[Referral | None] = relationship(back_populates="consents")
 
 
+UNSENT = ("pending", "sending")  # sends not gone yet (the worker may be sending a "sending" one)
+# The same as a partial index's WHERE. A query uses that index only if it says the same,
+# with the values written in, not bound (case_store/outbox.py, the claim's walk).
+UNSENT_SQL = "status IN ('pending', 'sending')"
+
+
 class OutboxItem(Base):
     """A send waiting for the worker: SMS, Telegram message or email."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # each recipient's unsent sends in order: the worker's claim walks this
+        Index(
+            "ix_outbox_unsent_recipient",
+            "recipient_hash",
+            "id",
+            sqlite_where=text(UNSENT_SQL),
+            postgresql_where=text(UNSENT_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))

@@ -6,19 +6,28 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from case_store.conversations import ERASED, address_hash, channel_message_ids
-from case_store.models import (
-    Conversation,
-    Message,
-    OutboxItem,
-)
+from case_store.models import UNSENT, Conversation, Message, OutboxItem
 from case_store.telegram_ids import edit_dedupe_key, edited_message_key
+from case_store.types import UTCDateTime
 
 CHAT_KINDS = ("sms", "telegram")  # sends to a person's chat address (not email)
-UNSENT = ("pending", "sending")  # not gone yet (the worker may be sending a "sending" one)
 # What erasure leaves of a send: no recipient, no text (its kind, status and dates stay).
 BLANKED: dict[str, Any] = {"recipient": "", "recipient_hash": "", "payload": {}, "last_error": None}
 
@@ -213,13 +222,6 @@ MAX_DELAY_SECONDS = 3600.0
 PACING_SECONDS = {"sms": 1.0, "telegram": 1.0, "email": 0.0}
 
 
-def _in_flight_recipients(now: datetime) -> Select[str]:
-    """Recipients with a send under a live lease: their next message must wait."""
-    return select(OutboxItem.recipient_hash).where(
-        OutboxItem.status == "sending", OutboxItem.lease_until > now
-    )
-
-
 def _claimable(now: datetime) -> ColumnElement[bool]:
     """Rows that are due: pending and due, or sending with an expired lease."""
     pending = and_(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now)
@@ -227,25 +229,58 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(pending, stale)
 
 
+# The sends that may go next, oldest due first: each recipient's first unsent send (so a
+# person's messages go in order), when it is due (as `_claimable`) and nothing to them is
+# under a live lease. The first sends are found by a walk over the partial index
+# ix_outbox_unsent_recipient: one step to each next recipient, one look-up of their first
+# id. So a claim's cost follows the number of people waiting, not of sends waiting (a queue
+# of a thousand to one person is one step). Written as SQL because SQLite needs `INDEXED BY`
+# and `CROSS JOIN` (which fixes the join order) here, and SQLAlchemy writes neither: without
+# statistics, SQLite's planner starts from ix_outbox_due instead and reads every unsent row.
+_CANDIDATES = """
+WITH RECURSIVE walk(recipient_hash) AS (
+    SELECT (SELECT lowest.recipient_hash FROM outbox AS lowest {index}
+            WHERE lowest.status IN ('pending', 'sending')
+            ORDER BY lowest.recipient_hash LIMIT 1)
+    UNION ALL
+    SELECT (SELECT step.recipient_hash FROM outbox AS step {index}
+            WHERE step.status IN ('pending', 'sending')
+              AND step.recipient_hash > walk.recipient_hash
+            ORDER BY step.recipient_hash LIMIT 1)
+    FROM walk WHERE walk.recipient_hash IS NOT NULL
+),
+heads(id) AS (
+    SELECT (SELECT head.id FROM outbox AS head {index}
+            WHERE head.status IN ('pending', 'sending')
+              AND head.recipient_hash = walk.recipient_hash
+            ORDER BY head.id LIMIT 1)
+    FROM walk WHERE walk.recipient_hash IS NOT NULL
+)
+SELECT outbox.id FROM heads CROSS JOIN outbox
+WHERE outbox.id = heads.id
+  AND ((outbox.status = 'pending' AND outbox.next_attempt_at <= :now)
+       OR (outbox.status = 'sending' AND outbox.lease_until <= :now))
+  AND outbox.recipient_hash NOT IN (
+      SELECT busy.recipient_hash FROM outbox AS busy
+      WHERE busy.status = 'sending' AND busy.lease_until > :now)
+ORDER BY outbox.next_attempt_at, outbox.id
+LIMIT :limit
+"""
+_CANDIDATES_BY_DIALECT = {
+    name: text(_CANDIDATES.replace("{index}", index)).bindparams(
+        bindparam("now", type_=UTCDateTime()), bindparam("limit", type_=Integer())
+    )
+    for name, index in (
+        ("sqlite", "INDEXED BY ix_outbox_unsent_recipient"),
+        ("postgresql", ""),  # its planner finds the partial index from the WHERE
+    )
+}
+
+
 def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 10) -> list[int]:
     """Lease up to `limit` due sends, the oldest first for each recipient; ids we won."""
-    earliest = (
-        select(func.min(OutboxItem.id))
-        .where(OutboxItem.status.in_(UNSENT))
-        .group_by(OutboxItem.recipient_hash)
-    )
-    candidates = list(
-        session.scalars(
-            select(OutboxItem.id)
-            .where(
-                _claimable(now),
-                OutboxItem.id.in_(earliest),
-                OutboxItem.recipient_hash.not_in(_in_flight_recipients(now)),
-            )
-            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-            .limit(limit)
-        )
-    )
+    candidates_sql = _CANDIDATES_BY_DIALECT[session.get_bind().dialect.name]
+    candidates = list(session.scalars(candidates_sql, {"now": now, "limit": limit}))
     if not candidates:
         return []
     won = session.execute(
