@@ -27,7 +27,7 @@ class _Keep:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.sink.messages.append(message)  # type: ignore[arg-type]
+        self.sink.messages.append(message)
         return "250 Message accepted for delivery"
 
 
