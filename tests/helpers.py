@@ -62,7 +62,7 @@ def converse(
 
 def raw_dump(db: Database) -> str:
     """Every stored value of every table, as the database holds it."""
-    parts = []
+    parts: list[str] = []
     with db.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             for row in connection.execute(text(f'SELECT * FROM "{table.name}"')):

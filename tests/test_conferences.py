@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.api_helpers import agency_referral, json_body, make_token
 from tests.conftest import FrozenClock
-from tests.stubs.smtp import SmtpSink
+from tests.stubs.smtp import SmtpSink, text_of
 from tests.stubs.twilio_api import TwilioStub
 from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, sms, twilio_env
 from webhooks.runtime import build_worker
@@ -144,14 +143,7 @@ def test_invitations_yes_and_no_sorry_and_the_decline_email(
     subjects = [m["Subject"] for m in smtp.messages]
     assert any(s.startswith("A facilitator declined: conference #") for s in subjects)
     body = next(m for m in smtp.messages if "declined" in m["Subject"])
-    assert "Volunteer" not in _text(body) and "Jordan" not in _text(body)
-
-
-def _text(message: EmailMessage) -> str:
-    """The plain-text part of an email."""
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())
+    assert "Volunteer" not in text_of(body) and "Jordan" not in text_of(body)
 
 
 def test_the_referral_moves_to_conference_scheduled_and_counts(

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from case_store.db import Database
 from case_store.models import Conversation, Message, OutboxItem, Referral
@@ -18,9 +19,9 @@ from tests.twilio_helpers import AUTH_TOKEN, post_signed, signature, sms, twilio
 from webhooks.runtime import Runtime
 
 
-def replies(response: object) -> list[str]:
+def replies(response: TestResponse) -> list[str]:
     """The <Message> texts of a TwiML answer."""
-    root = ElementTree.fromstring(response.data)  # type: ignore[attr-defined]
+    root = ElementTree.fromstring(response.data)
     assert root.tag == "Response"
     return [m.text or "" for m in root.iter("Message")]
 

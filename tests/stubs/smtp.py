@@ -18,6 +18,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def text_of(message: EmailMessage, subtype: str = "plain") -> str:
+    """The text of an email's text/plain (or text/`subtype`) body; the test fails if none."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} body"
+    return str(part.get_content())
+
+
 class _Keep:
     """The aiosmtpd handler: parse and keep each message."""
 
