@@ -145,10 +145,10 @@ def test_each_way_a_referral_stops_cancels_its_conferences_to_come(
         assert VENUE not in told and " at ," not in told
         words = set(told.replace(".", " ").split())
         assert words.isdisjoint({"Sam", "Quayle", "Jordan", "Ellis", reference})
-    told = len(twilio.messages)
+    sent = len(twilio.messages)
     clock.advance(days=2, hours=12)  # past the nudge for Bea, into Alex's reminder window
     deliver(app, clock)
-    assert twilio.messages[told:] == []
+    assert twilio.messages[sent:] == []
 
 
 def test_a_reminder_and_a_nudge_already_queued_do_not_go(
