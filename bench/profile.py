@@ -62,6 +62,7 @@ def main() -> None:
     if tree is not None:
         print(tree.text())
     else:
+        assert isinstance(profiler, cProfile.Profile)  # neither --plain nor --pyinstrument
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 

@@ -40,10 +40,18 @@ class Effect:
 
 
 class Sign(Protocol):
-    """A safeguarding sign: its kind and the rule that found it."""
+    """A safeguarding sign: its kind and the rule that found it (read-only, so a frozen
+    dataclass with a narrower kind, as bot.safeguarding's, is one)."""
 
-    kind: str
-    rule: str
+    @property
+    def kind(self) -> str:
+        """What was found, such as "danger"."""
+        ...
+
+    @property
+    def rule(self) -> str:
+        """The id of the rule that found it."""
+        ...
 
 
 class Detector(Protocol):

@@ -1,8 +1,10 @@
-"""Tokens and sample bodies for API tests."""
+"""Tokens, sample bodies and JSON answers for API tests."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from werkzeug.test import TestResponse
 
 from case_store.tokens import create_token
 from webhooks.runtime import Runtime
@@ -13,6 +15,13 @@ def make_token(runtime: Runtime, *scopes: str, name: str = "Victims' Hub") -> di
     with runtime.db.transaction() as session:
         token, _ = create_token(session, name, list(scopes), runtime.conversations.clock())
     return {"Authorization": f"Bearer {token}"}
+
+
+def json_body(response: TestResponse) -> dict[str, Any]:
+    """The JSON object a response carries; the test fails here if it carries anything else."""
+    body = response.get_json()
+    assert isinstance(body, dict), f"not a JSON object: {response.status} {response.text[:300]}"
+    return body
 
 
 def agency_referral(**changes: Any) -> dict[str, Any]:

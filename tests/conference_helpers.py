@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from case_store.models import AuditEntry, Conference, InvitationSms, Message, OutboxItem
+from tests.api_helpers import json_body
 from tests.conftest import FrozenClock
 from tests.stubs.twilio_api import TwilioStub
 from tests.twilio_helpers import sms
@@ -27,7 +28,7 @@ def add_volunteers(client: FlaskClient, headers: dict[str, str], *phones: str) -
         body = {"name": f"Volunteer {n}", "phone": phone}
         response = client.post("/api/v1/volunteers", json=body, headers=headers)
         assert response.status_code == 201, response.json
-        ids.append(int(response.json["id"]))
+        ids.append(int(json_body(response)["id"]))
     return ids
 
 
@@ -49,7 +50,7 @@ def conference_for(
     }
     response = client.post("/api/v1/conferences", json=body, headers=headers)
     assert response.status_code == 201, response.json
-    return dict(response.json)
+    return json_body(response)
 
 
 def in_days(clock: FrozenClock, days: int) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -45,7 +46,7 @@ def log_in(client: FlaskClient, email: str = EMAIL, password: str = PASSWORD) ->
 
 
 def submit(
-    client: FlaskClient, page: str, action: str, fields: dict[str, object], prefix: str = ""
+    client: FlaskClient, page: str, action: str, fields: Mapping[str, object], prefix: str = ""
 ) -> TestResponse:
     """Post a form found on `page` to `action`, with the page's CSRF token."""
     token = csrf_token(client, page)

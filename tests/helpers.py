@@ -1,8 +1,8 @@
-"""Small helpers shared by tests: whole conversations and raw table dumps."""
+"""Small helpers shared by tests: whole conversations, raw table dumps, column lengths."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import String, text
 
 from bot.service import ConversationService, Inbound, Outcome
 from case_store.db import Database
@@ -62,9 +62,16 @@ def converse(
 
 def raw_dump(db: Database) -> str:
     """Every stored value of every table, as the database holds it."""
-    parts = []
+    parts: list[str] = []
     with db.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             for row in connection.execute(text(f'SELECT * FROM "{table.name}"')):
                 parts.extend(str(value) for value in row)
     return "\n".join(parts)
+
+
+def string_length(model: type[Base], column: str) -> int:
+    """The length a model declares for one of its string columns (String(n))."""
+    column_type = model.__table__.c[column].type
+    assert isinstance(column_type, String) and column_type.length is not None, column_type
+    return column_type.length

@@ -21,7 +21,7 @@ PERSONAL = ("Sam Quayle", "Quayle", "7700900123", "7700 900123", "CF0123450224",
 
 def decrypted_dump(db: Database) -> str:
     """Every value of every table, encrypted columns decrypted (with the installed keys)."""
-    parts = []
+    parts: list[str] = []
     with db.transaction() as session:
         for table in Base.metadata.sorted_tables:
             parts.extend(str(value) for row in session.execute(select(table)) for value in row)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from case_store.models import AuditEntry, OutboxItem, Referral
-from tests.api_helpers import agency_referral, make_token
+from tests.api_helpers import agency_referral, json_body, make_token
 from tests.helpers import HAPPY_PATH
 from tests.twilio_helpers import sms, twilio_env
 from webhooks.runtime import Runtime
@@ -47,10 +47,11 @@ def test_agency_and_sms_referrals_land_in_one_queue(app: Flask, client: FlaskCli
     headers = make_token(rt(app), *ALL)
     created = client.post("/api/v1/referrals", json=agency_referral(), headers=headers)
     assert created.status_code == 201
-    assert created.json["reference"] == "RJ-000001" and created.json["status"] == "new"
+    referral = json_body(created)
+    assert referral["reference"] == "RJ-000001" and referral["status"] == "new"
     for text in HAPPY_PATH:
         sms(client, text)
-    queue = client.get("/api/v1/referrals", headers=headers).json["items"]
+    queue = json_body(client.get("/api/v1/referrals", headers=headers))["items"]
     assert [(r["reference"], r["source"], r["channel"]) for r in queue] == [
         ("RJ-000002", "self", "sms"),
         ("RJ-000001", "victims_hub", "api"),
@@ -74,7 +75,7 @@ def test_no_token_wrong_token_and_missing_scope(app: Flask, client: FlaskClient)
     read_only = make_token(rt(app), "referrals:read")
     response = client.post("/api/v1/referrals", json=agency_referral(), headers=read_only)
     assert response.status_code == 403
-    assert response.json["error"]["code"] == "forbidden"
+    assert json_body(response)["error"]["code"] == "forbidden"
     assert referral_count(app) == 0
 
 
@@ -105,8 +106,8 @@ def test_invalid_fields_are_422_naming_each(
         "/api/v1/referrals", json=agency_referral(**change), headers=make_token(rt(app), *ALL)
     )
     assert response.status_code == 422
-    assert response.json["error"]["code"] == "invalid_fields"
-    assert any(key.startswith(field) for key in response.json["error"]["fields"])
+    assert json_body(response)["error"]["code"] == "invalid_fields"
+    assert any(key.startswith(field) for key in json_body(response)["error"]["fields"])
     assert referral_count(app) == 0
 
 
@@ -137,8 +138,8 @@ def test_hostile_text_is_stored_and_returned_exactly(app: Flask, client: FlaskCl
     headers = make_token(rt(app), *ALL)
     body = agency_referral(notes=HOSTILE)
     body["victim"]["name"] = HOSTILE
-    reference = client.post("/api/v1/referrals", json=body, headers=headers).json["reference"]
-    shown = client.get(f"/api/v1/referrals/{reference}", headers=headers).json
+    reference = json_body(client.post("/api/v1/referrals", json=body, headers=headers))["reference"]
+    shown = json_body(client.get(f"/api/v1/referrals/{reference}", headers=headers))
     assert shown["victim"]["name"] == HOSTILE
     assert shown["notes"] == [] and shown["referrer"]["name"] == "Priya Shah"
     with rt(app).db.transaction() as s:
@@ -148,30 +149,32 @@ def test_hostile_text_is_stored_and_returned_exactly(app: Flask, client: FlaskCl
 def test_unknown_reference_is_404(app: Flask, client: FlaskClient) -> None:
     response = client.get("/api/v1/referrals/RJ-ZZZZZZ", headers=make_token(rt(app), *ALL))
     assert response.status_code == 404
-    assert response.json["error"]["code"] == "not_found"
+    assert json_body(response)["error"]["code"] == "not_found"
 
 
 def test_lifecycle_changes_notes_and_illegal_moves(app: Flask, client: FlaskClient) -> None:
     headers = make_token(rt(app), *ALL, name="Co-ordinator script")
-    ref = client.post("/api/v1/referrals", json=agency_referral(), headers=headers).json[
+    ref = json_body(client.post("/api/v1/referrals", json=agency_referral(), headers=headers))[
         "reference"
     ]
     url = f"/api/v1/referrals/{ref}"
     moved = client.patch(
         url, json={"status": "contacted", "note": "Spoke on the phone."}, headers=headers
     )
-    assert moved.status_code == 200 and moved.json["status"] == "contacted"
-    assert moved.json["first_contact_at"] is not None
-    assert moved.json["notes"][0]["text"] == "Spoke on the phone."
+    assert moved.status_code == 200 and json_body(moved)["status"] == "contacted"
+    assert json_body(moved)["first_contact_at"] is not None
+    assert json_body(moved)["notes"][0]["text"] == "Spoke on the phone."
     illegal = client.patch(url, json={"status": "completed"}, headers=headers)
-    assert illegal.status_code == 409 and illegal.json["error"]["code"] == "illegal_transition"
+    assert (
+        illegal.status_code == 409 and json_body(illegal)["error"]["code"] == "illegal_transition"
+    )
     assert client.patch(url, json={"status": "flying"}, headers=headers).status_code == 422
-    assert client.get(url, headers=headers).json["status"] == "contacted"
+    assert json_body(client.get(url, headers=headers))["status"] == "contacted"
 
 
 def test_every_read_and_change_is_audited(app: Flask, client: FlaskClient) -> None:
     headers = make_token(rt(app), *ALL, name="Police team")
-    ref = client.post("/api/v1/referrals", json=agency_referral(), headers=headers).json[
+    ref = json_body(client.post("/api/v1/referrals", json=agency_referral(), headers=headers))[
         "reference"
     ]
     client.get(f"/api/v1/referrals/{ref}", headers=headers)
@@ -192,13 +195,16 @@ def test_queue_filters_and_cursor_pages(app: Flask, client: FlaskClient) -> None
     headers = make_token(rt(app), *ALL)
     for source in ("police", "partner_agency", "police", "victims_hub", "police"):
         client.post("/api/v1/referrals", json=agency_referral(source=source), headers=headers)
-    police = client.get("/api/v1/referrals?source=police&limit=2", headers=headers).json
+    police = json_body(client.get("/api/v1/referrals?source=police&limit=2", headers=headers))
     assert [r["reference"] for r in police["items"]] == ["RJ-000005", "RJ-000003"]
-    rest = client.get(
-        f"/api/v1/referrals?source=police&limit=2&cursor={police['next_cursor']}", headers=headers
-    ).json
+    rest = json_body(
+        client.get(
+            f"/api/v1/referrals?source=police&limit=2&cursor={police['next_cursor']}",
+            headers=headers,
+        )
+    )
     assert [r["reference"] for r in rest["items"]] == ["RJ-000001"] and rest["next_cursor"] is None
-    assert client.get("/api/v1/referrals?urgent=true", headers=headers).json["items"] == []
+    assert json_body(client.get("/api/v1/referrals?urgent=true", headers=headers))["items"] == []
     assert client.get("/api/v1/referrals?cursor=zzz", headers=headers).status_code == 422
     assert client.get("/api/v1/referrals?limit=0", headers=headers).status_code == 422
 
@@ -208,17 +214,17 @@ def test_stats_by_source_and_channel(app: Flask, client: FlaskClient) -> None:
     client.post("/api/v1/referrals", json=agency_referral(source="police"), headers=headers)
     for text in HAPPY_PATH:
         sms(client, text)
-    figures = client.get("/api/v1/stats?from=2026-11-01&to=2026-11-30", headers=headers).json
+    figures = json_body(client.get("/api/v1/stats?from=2026-11-01&to=2026-11-30", headers=headers))
     assert figures["total"] == 2
     assert figures["by_source"] == {"victims_hub": 0, "police": 1, "partner_agency": 0, "self": 1}
     assert figures["by_channel"]["sms"] == 1 and figures["by_channel"]["api"] == 1
     assert figures["live"] == 2
-    empty = client.get("/api/v1/stats?from=2025-01-01&to=2025-01-31", headers=headers).json
+    empty = json_body(client.get("/api/v1/stats?from=2025-01-01&to=2025-01-31", headers=headers))
     assert empty["total"] == 0
 
 
 def test_openapi_document_describes_the_api(client: FlaskClient) -> None:
-    document = client.get("/api/v1/openapi.json").json
+    document = json_body(client.get("/api/v1/openapi.json"))
     assert set(document["paths"]) >= {
         "/api/v1/referrals",
         "/api/v1/referrals/{reference}",

@@ -10,6 +10,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
 from tests.api_helpers import agency_referral, make_token
+from tests.openapi_helpers import operations
 from webhooks.runtime import Runtime
 
 
@@ -26,12 +27,6 @@ def token_headers(api_app: Flask) -> dict[str, str]:
     headers = make_token(runtime, "referrals:read", "referrals:write")
     api_app.test_client().post("/api/v1/referrals", json=agency_referral(), headers=headers)
     return headers
-
-
-def operations(app: Flask) -> list[schemathesis.APIOperation]:
-    """Every operation the document describes."""
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    return [result.ok() for result in schema.get_all_operations()]
 
 
 def test_the_document_lists_the_operations(api_app: Flask) -> None:

@@ -30,7 +30,7 @@ from case_store.outbox import claim, enqueue, mark_failed
 from case_store.stats import board_figures
 from tests.conftest import FrozenClock
 from tests.dashboard_helpers import add_user, deliver, log_in, self_referral, submit
-from tests.helpers import HAPPY_PATH, converse
+from tests.helpers import HAPPY_PATH, converse, string_length
 from tests.privacy_helpers import VENUE, columns_holding, decrypted_dump, personal_in, schedule
 from tests.stubs.telegram_api import TelegramStub
 from tests.stubs.twilio_api import TwilioStub
@@ -258,7 +258,7 @@ def test_erasing_with_a_long_login_email_records_the_login_id_and_audits_the_ema
         user_id = s.scalars(select(StaffUser.id).where(StaffUser.email == LONG_EMAIL)).one()
         record = s.scalars(select(ErasureRecord)).one()
         assert record.requested_by == f"staff:{user_id}"
-        assert len(record.requested_by) <= ErasureRecord.__table__.c.requested_by.type.length
+        assert len(record.requested_by) <= string_length(ErasureRecord, "requested_by")
         assert record.referral_reference == reference
         erased = s.scalars(select(AuditEntry).where(AuditEntry.action == "erased")).one()
         assert (erased.actor, erased.referral_reference) == (f"staff:{LONG_EMAIL}", reference)

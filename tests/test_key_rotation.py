@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Text, select, type_coerce, update
+from sqlalchemy import Table, Text, select, type_coerce, update
 
 from case_store.crypto import Vault, VaultError, new_fernet_key
 from case_store.models import Conference, Referral, ReferralNote
@@ -69,6 +69,7 @@ def test_a_value_changed_meanwhile_is_left_alone(
     write_everything(make_runtime(RJ_ENCRYPTION_KEYS=old), clock)
     runtime = make_runtime(RJ_ENCRYPTION_KEYS=f"{new},{old}")
     notes = ReferralNote.__table__
+    assert isinstance(notes, Table)  # a mapped class's table, typed as any FromClause
     with runtime.db.transaction() as s:
         read = s.execute(select(notes.c.id, type_coerce(notes.c.text, Text))).one()
         s.execute(update(ReferralNote).values(text="rang again"))  # the service writes

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from flask import Flask
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, reject, settings
 from hypothesis import strategies as st
 
 from bot.answers import parse_crime_ref, parse_month, parse_phone
@@ -149,7 +149,8 @@ def test_drama_range_numbers_in_any_layout_give_e164(n: int, layout: str) -> Non
 @example("+200000000000")  # formatted, it lost a zero each time (phonenumbers' leading zeros)
 def test_a_parsed_phone_number_parses_to_itself(text: str) -> None:
     parsed = parse_phone(text)
-    assume(parsed is not None)
+    if parsed is None:
+        reject()  # as assume(False): not a number, so not a case for this property
     assert parse_phone(parsed) == parsed
 
 

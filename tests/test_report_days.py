@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from case_store.stats import local_days
 from case_store.tokens import SCOPES
-from tests.api_helpers import agency_referral, make_token
+from tests.api_helpers import agency_referral, json_body, make_token
 from tests.conftest import FrozenClock
 from tests.dashboard_helpers import add_user, log_in
 from webhooks.cli import main
@@ -84,7 +84,7 @@ def stats(client: FlaskClient, headers: dict[str, str], start: str, end: str) ->
     """`GET /api/v1/stats` for the days from `start` to `end`."""
     response = client.get(f"/api/v1/stats?from={start}&to={end}", headers=headers)
     assert response.status_code == 200, response.json
-    return dict(response.json)
+    return json_body(response)
 
 
 def report(environ: dict[str, str], *args: str) -> str:
@@ -139,9 +139,10 @@ def test_a_conference_at_00_30_bst_counts_on_its_london_day(
 ) -> None:
     client = app.test_client()
     clock.now = at("2026-05-20T10:00")
-    referral = client.post("/api/v1/referrals", json=agency_referral(), headers=headers).json
+    referral = json_body(client.post("/api/v1/referrals", json=agency_referral(), headers=headers))
     volunteer = {"name": "Alex Volunteer", "phone": "+447700900201"}
-    volunteer_id = client.post("/api/v1/volunteers", json=volunteer, headers=headers).json["id"]
+    added = client.post("/api/v1/volunteers", json=volunteer, headers=headers)
+    volunteer_id = json_body(added)["id"]
     body = {
         "referral": referral["reference"],
         "starts_at": "2026-06-01T00:30:00+01:00",

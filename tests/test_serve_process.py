@@ -44,7 +44,8 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.2)
         self.process.kill()
-        raise RuntimeError(f"serve did not start: {self.process.stdout.read()!r}")  # type: ignore[union-attr]
+        output = self.process.stdout.read() if self.process.stdout else b""  # a PIPE, never None
+        raise RuntimeError(f"serve did not start: {output!r}")
 
     def sms(self, text: str, sid: str) -> list[str]:
         """Send a signed SMS; the reply texts."""

@@ -9,17 +9,19 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from case_store.db import Database
 from case_store.models import Conversation, Message, OutboxItem, Referral
+from tests.api_helpers import json_body
 from tests.helpers import HAPPY_PATH
 from tests.twilio_helpers import AUTH_TOKEN, post_signed, signature, sms, twilio_env
 from webhooks.runtime import Runtime
 
 
-def replies(response: object) -> list[str]:
+def replies(response: TestResponse) -> list[str]:
     """The <Message> texts of a TwiML answer."""
-    root = ElementTree.fromstring(response.data)  # type: ignore[attr-defined]
+    root = ElementTree.fromstring(response.data)
     assert root.tag == "Response"
     return [m.text or "" for m in root.iter("Message")]
 
@@ -99,7 +101,7 @@ def test_sms_is_off_without_twilio_settings(make_app: Callable[..., Flask]) -> N
     client = make_app().test_client()
     response = client.post("/webhooks/twilio/sms", data={"Body": "hi"})
     assert response.status_code == 503
-    assert response.json["error"]["code"] == "service_unavailable"
+    assert json_body(response)["error"]["code"] == "service_unavailable"
 
 
 def test_an_oversized_body_is_413(client: FlaskClient) -> None:

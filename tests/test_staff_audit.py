@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from case_store.models import EMAIL_LENGTH, AuditEntry, Referral, ReferralNote
 from tests.dashboard_helpers import add_user, log_in, submit
-from tests.helpers import HAPPY_PATH, converse
+from tests.helpers import HAPPY_PATH, converse, string_length
 from tests.telegram_helpers import rt
 
 # As long as a login's email may be (254 characters), in labels a mail server would accept.
@@ -75,5 +75,5 @@ def test_every_dashboard_action_of_a_coordinator_with_the_longest_email_is_audit
 def test_the_columns_naming_staff_hold_the_longest_email_as_an_actor() -> None:
     """SQLite stores any length, so the models are checked too; PostgreSQL checks the rest."""
     longest_actor = len(f"staff:{LONGEST_EMAIL}")
-    assert AuditEntry.__table__.c.actor.type.length >= longest_actor
-    assert ReferralNote.__table__.c.author.type.length >= longest_actor
+    assert string_length(AuditEntry, "actor") >= longest_actor
+    assert string_length(ReferralNote, "author") >= longest_actor

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from case_store.models import Conversation, Message, Referral
+from tests.api_helpers import json_body
 from tests.helpers import HAPPY_PATH
 
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -44,7 +45,7 @@ class Visitor:
             "/try/send", {"view": view, "text": text, "id": uuid.uuid4().hex, **extra}
         )
         assert response.status_code == 200, response.text
-        replies: list[dict[str, Any]] = response.json["replies"]
+        replies: list[dict[str, Any]] = json_body(response)["replies"]
         return replies
 
 
@@ -123,7 +124,7 @@ def test_a_repeated_message_id_is_handled_once(visitor: Visitor, app: Flask) -> 
     first = visitor.post("/try/send", body)
     stored = count(app, Message)
     again = visitor.post("/try/send", body)
-    assert first.json["duplicate"] is False and again.json["duplicate"] is True
+    assert json_body(first)["duplicate"] is False and json_body(again)["duplicate"] is True
     assert count(app, Message) == stored
 
 

@@ -13,7 +13,7 @@ from case_store.models import Conversation, OutboxItem
 from case_store.outbox import MAX_ATTEMPTS, claim, enqueue
 from tests.conftest import FrozenClock
 from tests.helpers import HAPPY_PATH, converse
-from tests.stubs.smtp import SmtpSink
+from tests.stubs.smtp import SmtpSink, text_of
 from tests.stubs.twilio_api import TwilioStub
 from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, twilio_env
 from webhooks.runtime import Runtime, build_worker
@@ -64,8 +64,7 @@ def test_new_referral_email_arrives_over_smtp_with_no_personal_data(
     message = smtp.wait_for(1, timeout=5)[0]
     assert message["Subject"] == "New RJ referral RJ-000001 (self, sms)"
     assert message["To"] == "coordinator@example.org"
-    body = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
+    body, html = text_of(message), text_of(message, "html")
     assert "http://127.0.0.1:8000/coordinator/referrals/RJ-000001" in body
     for personal in ("Sam", "Quayle", "7700900123", "CF0123450224", "brother"):
         assert personal not in body + html
@@ -78,7 +77,7 @@ def test_an_urgent_sign_emails_at_once_before_the_referral_exists(
     drain(runtime_with_mail, clock)
     message = smtp.wait_for(1, timeout=5)[0]
     assert message["Subject"].startswith("URGENT: safeguarding sign")
-    assert "knife" not in message.get_body(("plain",)).get_content()
+    assert "knife" not in text_of(message)
 
 
 def test_service_started_sms_goes_through_twilio_in_order(

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from bot.engine import Detector
 from bot.flow import Flow, bundled_flow
 from bot.profile import Profile, load_profile
 from bot.service import ConversationService, utcnow
@@ -25,7 +25,7 @@ from webhooks.worker import OutboxWorker
 log = logging.getLogger(__name__)
 
 
-def _default_detector() -> Any:
+def _default_detector() -> Detector:
     """The bundled safeguarding detector."""
     from bot.safeguarding import default_detector
 

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api_helpers import agency_referral
+from tests.api_helpers import agency_referral, json_body
 from tests.conference_helpers import (
     ALEX,
     BEA,
@@ -61,7 +61,7 @@ def two_referrals_in_conference(
     reminder and nudges are queued, not yet sent. The person's reference and both conferences.
     """
     reference = self_referral(staff, sender=VICTIM)
-    other = staff.post("/api/v1/referrals", json=agency_referral(), headers=headers).json
+    other = json_body(staff.post("/api/v1/referrals", json=agency_referral(), headers=headers))
     alex, bea, cal = add_volunteers(staff, headers, ALEX, BEA, CAL)
     theirs = conference_for(staff, headers, reference, in_days(clock, 3), [alex, cal])
     others = conference_for(

@@ -9,12 +9,13 @@ audit trail says why. A conference already started is left for its outcome.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api_helpers import agency_referral
+from tests.api_helpers import agency_referral, json_body
 from tests.conference_helpers import (
     ALEX,
     BEA,
@@ -48,7 +49,7 @@ def from_the_hub(client: FlaskClient, headers: Headers) -> str:
     """A referral from the Victims' Hub through the API; its reference."""
     response = client.post("/api/v1/referrals", json=agency_referral(), headers=headers)
     assert response.status_code == 201
-    return str(response.json["reference"])
+    return str(json_body(response)["reference"])
 
 
 def through_the_api(status: str) -> Callable[[FlaskClient, Headers, str], None]:
@@ -59,7 +60,7 @@ def through_the_api(status: str) -> Callable[[FlaskClient, Headers, str], None]:
             f"/api/v1/referrals/{reference}", json={"status": status}, headers=headers
         )
         assert patched.status_code == 200, patched.json
-        assert patched.json["status"] == status
+        assert json_body(patched)["status"] == status
 
     move.__name__ = f"{status}_through_the_api"
     return move
@@ -103,7 +104,7 @@ WAYS = [
 
 def arranged(
     staff: FlaskClient, headers: Headers, app: Flask, clock: FrozenClock, reference: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """A conference in three days for Alex and Bea: both invited, Alex said yes."""
     volunteers = add_volunteers(staff, headers, ALEX, BEA)
     conference = conference_for(staff, headers, reference, in_days(clock, 3), volunteers)
@@ -130,7 +131,7 @@ def test_each_way_a_referral_stops_cancels_its_conferences_to_come(
 ) -> None:
     reference = refer(staff, headers)
     conference = arranged(staff, headers, app, clock, reference)
-    codes = [str(i["code"]) for i in conference["invitations"]]  # type: ignore[attr-defined]
+    codes = [str(i["code"]) for i in conference["invitations"]]
     before = len(twilio.messages)
     stop(staff, headers, reference)
     assert conference_statuses(app) == {conference["id"]: "cancelled"}
@@ -144,10 +145,10 @@ def test_each_way_a_referral_stops_cancels_its_conferences_to_come(
         assert VENUE not in told and " at ," not in told
         words = set(told.replace(".", " ").split())
         assert words.isdisjoint({"Sam", "Quayle", "Jordan", "Ellis", reference})
-    told = len(twilio.messages)
+    sent = len(twilio.messages)
     clock.advance(days=2, hours=12)  # past the nudge for Bea, into Alex's reminder window
     deliver(app, clock)
-    assert twilio.messages[told:] == []
+    assert twilio.messages[sent:] == []
 
 
 def test_a_reminder_and_a_nudge_already_queued_do_not_go(
@@ -182,7 +183,7 @@ def test_a_conference_already_started_is_left_for_its_outcome(
     statuses = conference_statuses(app)
     assert (statuses[started["id"]], statuses[to_come["id"]]) == ("scheduled", "cancelled")
     [told] = texts_to(twilio, ALEX, before)
-    assert str(to_come["invitations"][0]["code"]) in told  # type: ignore[index]
+    assert str(to_come["invitations"][0]["code"]) in told
     assert [detail for *_, detail in audited(app, "conference_cancelled")] == [
         f"#{to_come['id']} referral closed"
     ]

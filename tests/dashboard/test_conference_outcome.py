@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from case_store.models import AuditEntry, OutboxItem
 from case_store.tokens import SCOPES
-from tests.api_helpers import agency_referral, make_token
+from tests.api_helpers import agency_referral, json_body, make_token
 from tests.conftest import FrozenClock
 from tests.dashboard_helpers import EMAIL, log_in, submit
 from tests.stubs.twilio_api import TwilioStub
@@ -34,16 +34,16 @@ def headers(app: Flask) -> dict[str, str]:
 def volunteer(client: FlaskClient, headers: dict[str, str]) -> int:
     """One volunteer facilitator's id."""
     body = {"name": "Alex Volunteer", "phone": "+447700900201"}
-    return int(client.post("/api/v1/volunteers", json=body, headers=headers).json["id"])
+    return int(json_body(client.post("/api/v1/volunteers", json=body, headers=headers))["id"])
 
 
 def schedule(
     client: FlaskClient, headers: dict[str, str], clock: FrozenClock, volunteer: int, days: int = 3
 ) -> Conference:
     """A referral from the Victims' Hub and a conference for it in `days` days, at 10:00."""
-    reference = client.post("/api/v1/referrals", json=agency_referral(), headers=headers).json[
-        "reference"
-    ]
+    reference = json_body(
+        client.post("/api/v1/referrals", json=agency_referral(), headers=headers)
+    )["reference"]
     start = (clock() + timedelta(days=days)).replace(hour=10, minute=0)
     body = {
         "referral": reference,
@@ -53,7 +53,7 @@ def schedule(
     }
     response = client.post("/api/v1/conferences", json=body, headers=headers)
     assert response.status_code == 201, response.json
-    return dict(response.json)
+    return json_body(response)
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def status_of(client: FlaskClient, headers: dict[str, str], conference: Conferen
     """The conference's status as the API shows it."""
     shown = client.get(f"/api/v1/conferences/{conference['id']}", headers=headers)
     assert shown.status_code == 200, shown.json
-    return str(shown.json["status"])
+    return str(json_body(shown)["status"])
 
 
 def outcome_entries(app: Flask) -> list[tuple[str, str | None, str | None]]:
@@ -286,7 +286,7 @@ def outcomes(
 def test_the_api_counts_only_conferences_recorded_as_held(
     outcomes: FlaskClient, headers: dict[str, str]
 ) -> None:
-    figures = outcomes.get("/api/v1/stats", headers=headers).json
+    figures = json_body(outcomes.get("/api/v1/stats", headers=headers))
     assert figures["conferences_held"] == 1
     assert figures["conferences_not_held"] == 1
     assert figures["conferences_awaiting_outcome"] == 1

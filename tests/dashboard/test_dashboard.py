@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from case_store.models import AuditEntry, OutboxItem, Referral
 from case_store.tokens import SCOPES
-from tests.api_helpers import agency_referral, make_token
+from tests.api_helpers import agency_referral, json_body, make_token
 from tests.conftest import FrozenClock
 from tests.dashboard_helpers import (
     EMAIL,
@@ -34,7 +34,7 @@ def api_referral(app: Flask, **changes: object) -> str:
         "/api/v1/referrals", json=agency_referral(**changes), headers=headers
     )
     assert response.status_code == 201
-    return str(response.json["reference"])
+    return str(json_body(response)["reference"])
 
 
 # -- logging in ------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_status_changes_follow_the_lifecycle(staff: FlaskClient, app: Flask) -> 
     refused = submit(staff, page, action, {"status": "completed"}, "status-")
     assert refused.status_code == 422
     headers = make_token(app.extensions["rj"], *SCOPES)
-    shown = app.test_client().get(f"/api/v1/referrals/{reference}", headers=headers).json
+    shown = json_body(app.test_client().get(f"/api/v1/referrals/{reference}", headers=headers))
     assert shown["status"] == "contacted" and shown["first_contact_at"]
 
 

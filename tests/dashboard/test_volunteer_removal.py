@@ -12,7 +12,7 @@ from case_store.crypto import current_vault
 from case_store.models import AuditEntry, Invitation, OutboxItem, Volunteer
 from case_store.tokens import SCOPES
 from case_store.volunteers import phone_hash
-from tests.api_helpers import agency_referral, make_token
+from tests.api_helpers import agency_referral, json_body, make_token
 from tests.conftest import FrozenClock
 from tests.dashboard_helpers import csrf_token, submit
 from tests.privacy_helpers import decrypted_dump, personal_in
@@ -37,7 +37,7 @@ def referral_page(app: Flask) -> str:
     headers = make_token(app.extensions["rj"], *SCOPES)
     response = app.test_client().post("/api/v1/referrals", json=agency_referral(), headers=headers)
     assert response.status_code == 201
-    return f"/coordinator/referrals/{response.json['reference']}"
+    return f"/coordinator/referrals/{json_body(response)['reference']}"
 
 
 def schedule(staff: FlaskClient, page: str, clock: FrozenClock, *volunteer_ids: int) -> int:
@@ -126,7 +126,7 @@ def test_a_removed_volunteer_is_never_offered_or_invited_again(
     listed = app.test_client().get(
         "/api/v1/volunteers", headers=make_token(app.extensions["rj"], *SCOPES)
     )
-    assert [v["id"] for v in listed.json["items"]] == [kept]
+    assert [v["id"] for v in json_body(listed)["items"]] == [kept]
     assert schedule(staff, page, clock, volunteer) == 422
     assert NAME not in staff.get(VOLUNTEERS).text
     assert staff.get(f"{VOLUNTEERS}/{volunteer}").status_code == 404
@@ -151,7 +151,7 @@ def test_a_conference_moved_after_removal_does_not_text_them(
         "/api/v1/conferences/1", json={"venue": "Town Hall"}, headers=headers
     )
     assert moved.status_code == 200
-    statuses = {i["volunteer"]: i["status"] for i in moved.json["invitations"]}
+    statuses = {i["volunteer"]: i["status"] for i in json_body(moved)["invitations"]}
     assert statuses == {removed: "removed", kept: "invited"}
     deliver(app, clock)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         params = _params(self.headers.get("Content-Type", ""), raw)
-        status, body = self.server.route(self.command, self.path, dict(self.headers), params)  # type: ignore[attr-defined]
+        assert isinstance(self.server, _RouteServer)
+        status, body = self.server.route(self.command, self.path, dict(self.headers), params)
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -45,14 +47,30 @@ def _params(content_type: str, raw: bytes) -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}
 
 
+class _RouteServer(ThreadingHTTPServer):
+    """A threaded HTTP server on a free port of 127.0.0.1 that answers through `route`."""
+
+    daemon_threads = True
+
+    def __init__(self, route: Route) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.route = route
+        self.report_errors = True  # False: no traceback for a request that failed
+
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
+    ) -> None:
+        """Print the traceback (as socketserver does), unless errors are not to be reported."""
+        if self.report_errors:
+            super().handle_error(request, client_address)
+
+
 class StubServer:
     """Runs a route function behind a real HTTP server in a thread."""
 
     def __init__(self, route: Route) -> None:
         """Bind to a free port on 127.0.0.1."""
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.route = route  # type: ignore[attr-defined]
+        self.httpd = _RouteServer(route)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

@@ -18,6 +18,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def text_of(message: EmailMessage, subtype: str = "plain") -> str:
+    """The text of an email's text/plain (or text/`subtype`) body; the test fails if none."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} body"
+    return str(part.get_content())
+
+
 class _Keep:
     """The aiosmtpd handler: parse and keep each message."""
 
@@ -27,7 +34,7 @@ class _Keep:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.sink.messages.append(message)  # type: ignore[arg-type]
+        self.sink.messages.append(message)
         return "250 Message accepted for delivery"
 
 

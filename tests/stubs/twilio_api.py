@@ -27,8 +27,8 @@ class TwilioStub:
         self._failing_numbers: dict[str, tuple[int, int, str]] = {}
         self.delay = 0.0  # seconds before each answer: a slow provider, for fault tests
         # called with each accepted message before it is answered: something happening
-        # while the worker is in the middle of a batch, for worker tests
-        self.on_message: Callable[[dict[str, Any]], None] | None = None
+        # while the worker is in the middle of a batch, for worker tests (its result is unused)
+        self.on_message: Callable[[dict[str, Any]], object] | None = None
         self.server = StubServer(self._route)
 
     @property
