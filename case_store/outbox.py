@@ -21,6 +21,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.types import TypeEngine
 
 from case_store.conversations import ERASED, address_hash, channel_message_ids
 from case_store.models import UNSENT, Conversation, Message, OutboxItem
@@ -266,15 +268,28 @@ WHERE outbox.id = heads.id
 ORDER BY outbox.next_attempt_at, outbox.id
 LIMIT :limit
 """
-_CANDIDATES_BY_DIALECT = {
-    name: text(_CANDIDATES.replace("{index}", index)).bindparams(
-        bindparam("now", type_=UTCDateTime()), bindparam("limit", type_=Integer())
-    )
-    for name, index in (
-        ("sqlite", "INDEXED BY ix_outbox_unsent_recipient"),
-        ("postgresql", ""),  # its planner finds the partial index from the WHERE
-    )
-}
+
+# The recipient's sends still waiting wait at least until `at` (one step of the same index:
+# left to itself, SQLite's planner would read every pending send through ix_outbox_due).
+_PACE = """
+UPDATE outbox {index} SET next_attempt_at = :at
+WHERE recipient_hash = :recipient_hash AND status IN ('pending', 'sending')
+  AND status = 'pending' AND next_attempt_at < :at
+"""
+
+
+def _for_each_dialect(sql: str, **types: TypeEngine[Any]) -> dict[str, TextClause]:
+    """`sql` as each database needs it (SQLite with `INDEXED BY` where it says `{index}`,
+    PostgreSQL without: its planner finds the partial index from the WHERE), typed."""
+    binds = [bindparam(name, type_=type_) for name, type_ in types.items()]
+    hints = {"sqlite": "INDEXED BY ix_outbox_unsent_recipient", "postgresql": ""}
+    return {
+        name: text(sql.replace("{index}", hint)).bindparams(*binds) for name, hint in hints.items()
+    }
+
+
+_CANDIDATES_BY_DIALECT = _for_each_dialect(_CANDIDATES, now=UTCDateTime(), limit=Integer())
+_PACE_BY_DIALECT = _for_each_dialect(_PACE, at=UTCDateTime())
 
 
 def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 10) -> list[int]:
@@ -297,23 +312,22 @@ def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 10
 
 
 def mark_sent(session: Session, send: SendRef, now: datetime) -> None:
-    """Record a successful send and space out the recipient's next one (Core statements:
-    the worker runs this once a send, and needs nothing loaded for it)."""
-    session.execute(
+    """Record a successful send and space out the recipient's next one.
+
+    Core statements on the session's connection: the worker runs this once a send, and has
+    nothing loaded that they could leave out of date.
+    """
+    connection = session.connection()
+    connection.execute(
         update(OutboxItem)
         .where(OutboxItem.id == send.id)
         .values(status="sent", sent_at=now, lease_until=None, last_error=None)
     )
     gap = PACING_SECONDS.get(send.kind, 0.0)
     if gap and send.recipient_hash:  # an erased send has no recipient left to pace
-        session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.recipient_hash == send.recipient_hash,
-                OutboxItem.status == "pending",
-                OutboxItem.next_attempt_at < now + timedelta(seconds=gap),
-            )
-            .values(next_attempt_at=now + timedelta(seconds=gap))
+        pace = _PACE_BY_DIALECT[connection.dialect.name]
+        connection.execute(
+            pace, {"recipient_hash": send.recipient_hash, "at": now + timedelta(seconds=gap)}
         )
     forget_if_erased(session, send)
 

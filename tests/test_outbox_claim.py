@@ -1,4 +1,4 @@
-"""The worker's claim against a plain model of what it must take, over any outbox.
+"""The worker's claim against a plain model of what it must take, over any outbox; pacing.
 
 What may go next: each recipient's first send not yet gone (pending, or sending), only when
 it is due (pending and due, or sending with its lease run out), never while another send to
@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select
 
 from case_store.conversations import address_hash
 from case_store.models import OutboxItem
-from case_store.outbox import claim
+from case_store.outbox import claim, mark_sent
 from tests.conftest import FROZEN_NOW
 from webhooks.runtime import Runtime
 
@@ -101,3 +101,19 @@ def _columns(number: int, row: Row) -> dict[str, object]:
         "lease_until": NOW + timedelta(seconds=row.lease_in) if row.status == "sending" else None,
         "created_at": NOW,
     }
+
+
+def test_a_persons_next_send_waits_a_second_after_the_last_went(runtime: Runtime) -> None:
+    """Pacing (one message a second to a chat): only the sender's own queue is held back."""
+    with runtime.db.transaction() as session:
+        for number, person in enumerate([0, 0, 0, 1], start=1):
+            row = Row(person, "pending", due_in=-5, lease_in=0)
+            session.execute(insert(OutboxItem).values(**_columns(number, row)))
+    with runtime.db.transaction() as session:
+        assert claim(session, NOW, lease_seconds=30) == [1, 4]
+        mark_sent(session, session.get_one(OutboxItem, 1), NOW)
+    with runtime.db.transaction() as session:
+        assert claim(session, NOW, lease_seconds=30) == []  # person 0's next: not for a second
+        assert session.get_one(OutboxItem, 3).next_attempt_at == NOW + timedelta(seconds=1)
+    with runtime.db.transaction() as session:
+        assert claim(session, NOW + timedelta(seconds=1), lease_seconds=30) == [2]
