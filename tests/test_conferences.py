@@ -11,11 +11,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api_helpers import agency_referral, json_body, make_token
+from tests.conference_helpers import audited
 from tests.conftest import FrozenClock
 from tests.stubs.smtp import SmtpSink, text_of
 from tests.stubs.twilio_api import TwilioStub
 from tests.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, sms, twilio_env
 from webhooks.runtime import build_worker
+
+ACTOR = "token:Co-ordinator"  # the headers fixture's token, as the audit trail names it
 
 SCOPES = (
     "referrals:read",
@@ -260,6 +263,9 @@ def test_moving_and_cancelling_tell_each_volunteer(
     assert sum("is cancelled" in b for b in bodies) == 2
     again = client.post(f"/api/v1/conferences/{conference['id']}/cancel", headers=headers)
     assert again.status_code == 409
+    number, reference = f"#{conference['id']}", conference["referral"]
+    assert audited(app, "conference_moved") == [(ACTOR, reference, f"{number} time")]
+    assert audited(app, "conference_cancelled") == [(ACTOR, reference, number)]
 
 
 def test_volunteers_api(client: FlaskClient, headers: dict[str, str], app: Flask) -> None:

@@ -10,6 +10,7 @@ from spectree import Response as Resp
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from case_store.audit import audit
 from case_store.conferences import confirmed_count
 from case_store.models import Conference, Referral, Volunteer
 from case_store.referrals import find_referral
@@ -169,12 +170,16 @@ def move(conference_id: int) -> Response:
     runtime, now = current_runtime(), _now()
     with runtime.db.transaction() as session:
         conference = _scheduled(session, conference_id)
+        changed = []
         if body.starts_at is not None:
             conference.starts_at = checked_start(body.starts_at, now)
+            changed.append("time")
         if body.venue is not None:
             conference.venue = body.venue
+            changed.append("place")  # not the place itself: the trail names no venue
         conference.updated_at = now
         runtime.desk.moved(session, conference, now)
+        _audit(session, conference, "conference_moved", now, *changed)
         return jsonify(conference_json(session, conference))
 
 
@@ -190,7 +195,16 @@ def cancel(conference_id: int) -> Response:
     with runtime.db.transaction() as session:
         conference = _scheduled(session, conference_id)
         runtime.desk.cancelled(session, conference, now)
+        _audit(session, conference, "conference_cancelled", now)
         return jsonify(conference_json(session, conference))
+
+
+def _audit(
+    session: Session, conference: Conference, action: str, now: datetime, *what: str
+) -> None:
+    """Put a change to a conference on its referral's audit trail, by the calling token."""
+    reference = session.get_one(Referral, conference.referral_id).reference
+    audit(session, g.actor, action, reference, now, " ".join([f"#{conference.id}", *what]))
 
 
 def _scheduled(session: Session, conference_id: int) -> Conference:
