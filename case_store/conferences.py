@@ -202,7 +202,8 @@ class Canceller(Protocol):
 
 
 def still_to_come(session: Session, referral_id: int, now: datetime) -> list[Conference]:
-    """A referral's scheduled conferences that have not started, soonest first."""
+    """A referral's scheduled conferences that have not started, soonest first; locked, so
+    one being cancelled meanwhile (through the API) is left out once that is done."""
     query = (
         select(Conference)
         .where(
@@ -211,6 +212,7 @@ def still_to_come(session: Session, referral_id: int, now: datetime) -> list[Con
             Conference.starts_at > now,
         )
         .order_by(Conference.starts_at, Conference.id)
+        .with_for_update()
     )
     return list(session.scalars(query))
 

@@ -52,7 +52,11 @@ def erase_conversation(
     (`end_turn`); `erase_referral` drops it at once. `desk` cancels the referral's
     conferences still to come.
     """
-    referral = session.get(Referral, conversation.referral_id) if conversation.referral_id else None
+    referral = (
+        session.get(Referral, conversation.referral_id, with_for_update=True)
+        if conversation.referral_id
+        else None
+    )
     forget_sends_to(session, conversation)
     scrub_conversation(session, conversation.id)
     if conversation.status != ERASED:  # the flow resets its own state on DELETE

@@ -43,9 +43,15 @@ def store_referral(
     return referral
 
 
-def find_referral(session: Session, reference: str) -> Referral | None:
-    """The referral with this reference."""
-    return session.scalar(select(Referral).where(Referral.reference == reference))
+def find_referral(session: Session, reference: str, *, lock: bool = False) -> Referral | None:
+    """The referral with this reference; with `lock`, held until the transaction ends.
+
+    Lock it to change it: two changes at once then take turns, and the second sees what the
+    first did (a status already moved, its conferences already cancelled). On SQLite,
+    transactions take turns anyway.
+    """
+    query = select(Referral).where(Referral.reference == reference)
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def record_consent(

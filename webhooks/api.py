@@ -134,9 +134,9 @@ def _decode_cursor(cursor: str) -> int:
 
 
 # -- one referral -----------------------------------------------------------------------------
-def _load(session: Session, reference: str) -> Referral:
-    """The referral, or a 404."""
-    referral = find_referral(session, reference)
+def _load(session: Session, reference: str, *, lock: bool = False) -> Referral:
+    """The referral (locked, to change it), or a 404."""
+    referral = find_referral(session, reference, lock=lock)
     if referral is None:
         raise ApiError(404, "not_found", f"No referral {reference}.")
     return referral
@@ -166,7 +166,7 @@ def patch_referral(reference: str) -> Response:
     change: ReferralPatch = request.context.json  # type: ignore[attr-defined]
     runtime = current_runtime()
     with runtime.db.transaction() as session:
-        referral = _load(session, reference)
+        referral = _load(session, reference, lock=True)
         now = runtime.conversations.clock()
         change_referral(session, referral, g.actor, change.status, change.note, now, runtime.desk)
         return jsonify(referral_json(session, referral))

@@ -138,9 +138,9 @@ def create() -> tuple[Response, int]:
         return jsonify(conference_json(session, conference)), 201
 
 
-def _load(session: Session, conference_id: int) -> Conference:
-    """A conference, or a 404."""
-    conference = session.get(Conference, conference_id)
+def _load(session: Session, conference_id: int, *, lock: bool = False) -> Conference:
+    """A conference (locked, to change it), or a 404."""
+    conference = session.get(Conference, conference_id, with_for_update=lock or None)
     if conference is None:
         raise ApiError(404, "not_found", f"No conference {conference_id}.")
     return conference
@@ -208,8 +208,9 @@ def _audit(
 
 
 def _scheduled(session: Session, conference_id: int) -> Conference:
-    """A conference that can still change; 409 once cancelled or its outcome is recorded."""
-    conference = _load(session, conference_id)
+    """A conference that can still change, locked; 409 once cancelled or its outcome is
+    recorded."""
+    conference = _load(session, conference_id, lock=True)
     if conference.status != "scheduled":
         raise ApiError(409, "not_scheduled", f"The conference is {conference.status}.")
     return conference

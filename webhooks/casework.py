@@ -95,8 +95,9 @@ def chosen_volunteers(session: Session, ids: list[int]) -> list[Volunteer]:
 
 
 def live_referral(session: Session, reference: str) -> Referral:
-    """The referral a conference is for; 422 when unknown or closed."""
-    referral = find_referral(session, reference)
+    """The referral a conference is for (locked: it may not close meanwhile); 422 when
+    unknown or closed."""
+    referral = find_referral(session, reference, lock=True)
     if referral is None:
         raise invalid("referral", f"no referral {reference}")
     if referral.status not in LIVE:

@@ -38,9 +38,9 @@ from webhooks.safe_contact import describe, is_safe_time
 MESSAGE_CHANNELS = {"sms", "telegram"}
 
 
-def load_referral(session: Session, reference: str) -> Referral:
-    """The referral, or a 404 page."""
-    referral = find_referral(session, reference.upper())
+def load_referral(session: Session, reference: str, *, lock: bool = False) -> Referral:
+    """The referral (locked, to change it), or a 404 page."""
+    referral = find_referral(session, reference.upper(), lock=lock)
     if referral is None:
         abort(404, description=f"There is no referral {reference}.")
     return referral

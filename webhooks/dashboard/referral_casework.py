@@ -24,7 +24,7 @@ def change_status(reference: str) -> Any:
     """Move the referral along its lifecycle (the API's rules)."""
     runtime = current_runtime()
     with runtime.db.transaction() as session:
-        referral = load_referral(session, reference)
+        referral = load_referral(session, reference, lock=True)
         form = status_form(referral)
         valid = form.validate_on_submit()
         if valid:

@@ -25,7 +25,7 @@ def erase(reference: str) -> Any:
     runtime = current_runtime()
     now = runtime.conversations.clock()
     with runtime.db.transaction() as session:
-        referral = load_referral(session, reference)
+        referral = load_referral(session, reference, lock=True)
         # the erasure record names them by their login's id (it has room for no more); the
         # audit trail, as for every other action, by their email
         erase_referral(session, referral, f"staff:{staff().id}", now, runtime.desk, staff().actor)
