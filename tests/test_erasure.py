@@ -102,7 +102,8 @@ def a_note(runtime: Runtime, text: str = NOTE) -> None:
     """A co-ordinator's note on the only referral."""
     with runtime.db.transaction() as session:
         referral = session.scalars(select(Referral)).one()
-        change_referral(session, referral, "staff:a@example.org", None, text, referral.created_at)
+        actor, now = "staff:a@example.org", referral.created_at
+        change_referral(session, referral, actor, None, text, now, runtime.desk)
 
 
 # -- DELETE, by the person -------------------------------------------------------------------

@@ -151,12 +151,13 @@ def test_0007_widens_the_columns_naming_staff_and_keeps_what_they_hold(runtime: 
     command.downgrade(alembic_config(runtime.db.engine), "0006")
     with runtime.db.transaction() as s:
         referral = s.scalars(select(Referral)).one()
-        change_referral(s, referral, "staff:a@example.org", "contacted", "Rang.", FROZEN_NOW)
+        actor = "staff:a@example.org"
+        change_referral(s, referral, actor, "contacted", "Rang.", FROZEN_NOW, runtime.desk)
     upgrade(runtime.db.engine)  # SQLite rebuilds both tables to widen a column
     longest = f"staff:{'a' * 64}@{'b' * 185}"  # "staff:" and an email of 254 characters
     with runtime.db.transaction() as s:
         referral = s.scalars(select(Referral)).one()
-        change_referral(s, referral, longest, None, "Rang again.", FROZEN_NOW)
+        change_referral(s, referral, longest, None, "Rang again.", FROZEN_NOW, runtime.desk)
     with runtime.db.transaction() as s:
         trail = s.scalars(select(AuditEntry.actor).order_by(AuditEntry.id)).all()
         notes = s.execute(select(ReferralNote.author, ReferralNote.text).order_by(ReferralNote.id))

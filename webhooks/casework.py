@@ -40,12 +40,12 @@ def change_referral(
     status: str | None,
     note: str | None,
     now: datetime,
-    desk: Canceller | None = None,
+    desk: Canceller,
 ) -> None:
     """Apply a status change and a note, audited; 409 for a move the lifecycle forbids.
 
     A move that ends the casework (closed, withdrawn, completed) cancels the referral's
-    conferences still to come through `desk`, which such a move needs; a note needs none.
+    conferences still to come through `desk`.
     """
     if status and status != referral.status:
         if not can_move(referral.status, status):
@@ -65,11 +65,9 @@ def change_referral(
 
 
 def _end_conferences(
-    session: Session, referral: Referral, desk: Canceller | None, actor: str, now: datetime
+    session: Session, referral: Referral, desk: Canceller, actor: str, now: datetime
 ) -> None:
     """A referral out of casework keeps no conference going: each still to come is cancelled."""
-    if desk is None:
-        raise TypeError("a move out of casework needs the conference desk to cancel conferences")
     cancel_still_to_come(session, referral, desk, actor, f"referral {referral.status}", now)
 
 

@@ -45,8 +45,7 @@ def add_note(reference: str) -> Any:
     runtime = current_runtime()
     with runtime.db.transaction() as session:
         referral = load_referral(session, reference)
-        change_referral(
-            session, referral, staff().actor, None, form.note.data, runtime.conversations.clock()
-        )
+        now = runtime.conversations.clock()
+        change_referral(session, referral, staff().actor, None, form.note.data, now, runtime.desk)
     flash("Note added.")
     return back_to_referral(reference)
