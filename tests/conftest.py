@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from case_store.crypto import new_fernet_key
 from case_store.db import Database
@@ -65,11 +66,35 @@ def database_url(postgres_url: str | None, tmp_path: Path) -> Iterator[str]:
         return
     yield postgres_url
     engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        present = set(inspect(conn).get_table_names())  # a test may leave an older revision
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name in present)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    try:
+        _empty_postgres(engine)
+    finally:
+        engine.dispose()
+
+
+def _empty_postgres(engine: Engine) -> None:
+    """Every row gone and every sequence restarted, as TRUNCATE ... RESTART IDENTITY does.
+
+    TRUNCATE makes new files for each table and index, about a tenth of a second a test;
+    DELETE, children first, takes a few milliseconds for a test's rows. TRUNCATE stays for
+    an older revision (a test may leave one) whose foreign keys that order does not fit.
+    """
+    with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name in present]
+    try:
+        with engine.begin() as conn:
+            for name in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{name}"'))
+            for sequence in conn.scalars(text(_SEQUENCES)).all():
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+    except IntegrityError:
+        with engine.begin() as conn:
+            listed = ", ".join(f'"{name}"' for name in tables)
+            conn.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
+
+
+_SEQUENCES = "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
 
 
 @pytest.fixture(scope="session")
