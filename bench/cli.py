@@ -41,9 +41,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--channels", default="sms,telegram", help="comma-separated: sms, telegram")
     p.add_argument("--no-reference", action="store_true", help="skip the reference endpoint")
-    p.add_argument("--paced", type=float, default=0.5,
-                   help="then SMS paced at this fraction of the flat-out rate, for latency "
-                   "below saturation (0: skip)")
+    p.add_argument(
+        "--paced",
+        type=float,
+        default=0.5,
+        help="then SMS paced at this fraction of the flat-out rate, for latency "
+        "below saturation (0: skip)",
+    )
     p.add_argument("--no-growth", action="store_true", help="skip the seeded-database phase")
     p.add_argument("--seed-messages", type=int, help="growth: messages (default 1,000,000)")
     p.add_argument("--seed-referrals", type=int, help="growth: referrals (default 100,000)")

@@ -149,11 +149,7 @@ def forget_sends(session: Session, ids: list[int]) -> None:
     """Blank the recipient and text of these sends; cancel any not yet sent."""
     if not ids:
         return
-    session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id.in_(ids))
-        .values(BLANKED)
-    )
+    session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids)).values(BLANKED))
     session.execute(
         update(OutboxItem)
         .where(OutboxItem.id.in_(ids), OutboxItem.status.in_(UNSENT))
@@ -198,9 +194,7 @@ def forget_if_erased(session: Session, send: SendRef) -> None:
         return
     erased = _status_of_conversation(send).where(Conversation.status == ERASED)
     session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id == send.id, exists(erased))
-        .values(BLANKED)
+        update(OutboxItem).where(OutboxItem.id == send.id, exists(erased)).values(BLANKED)
     )
 
 

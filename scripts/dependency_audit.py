@@ -38,8 +38,11 @@ def main() -> int:
         report = json.loads(out)
     except json.JSONDecodeError:
         last = (err.strip().splitlines() or ["no output"])[-1]
-        print(f"pip-audit: WARNING: could not reach its vulnerability service ({last}); "
-              "dependencies NOT audited", file=sys.stderr)
+        print(
+            f"pip-audit: WARNING: could not reach its vulnerability service ({last}); "
+            "dependencies NOT audited",
+            file=sys.stderr,
+        )
         return 0
     deps = report.get("dependencies", [])
     found = [(d["name"], d["version"], v["id"]) for d in deps for v in d.get("vulns", [])]
@@ -47,13 +50,19 @@ def main() -> int:
     for name, version, vuln in found:
         print(f"pip-audit: {name} {version}: {vuln}", file=sys.stderr)
     if skipped:
-        print(f"pip-audit: WARNING: {len(skipped)} of {len(deps)} packages could not be audited "
-              "(vulnerability service unreachable from here?)", file=sys.stderr)
+        print(
+            f"pip-audit: WARNING: {len(skipped)} of {len(deps)} packages could not be audited "
+            "(vulnerability service unreachable from here?)",
+            file=sys.stderr,
+        )
     if found:
         return 1
     audited = len(deps) - len(skipped)
-    print(f"pip-audit: {audited} packages audited, no known vulnerabilities" if audited else
-          "pip-audit: NOTHING AUDITED (not failing the build: see the warning above)")
+    print(
+        f"pip-audit: {audited} packages audited, no known vulnerabilities"
+        if audited
+        else "pip-audit: NOTHING AUDITED (not failing the build: see the warning above)"
+    )
     return 0
 
 

@@ -119,7 +119,5 @@ def delivery_status() -> Response:
     runtime = _checked_runtime()
     sid, status = _sid(), _required("MessageStatus")
     with runtime.db.transaction() as session:
-        apply_status(
-            session, sid, status, _error_code(), runtime.conversations.clock()
-        )
+        apply_status(session, sid, status, _error_code(), runtime.conversations.clock())
     return Response(status=204)

@@ -92,10 +92,22 @@ def sends_to_them(runtime: Runtime, conversation_id: int) -> None:
             item.status, item.attempts = status, n
             item.last_error = f"Invalid 'To' Phone Number: {PHONE}" if status == "dead" else None
             item.lease_until = now + timedelta(minutes=1) if status == "sending" else None
-        enqueue(session, kind="sms", recipient=PHONE, payload={"text": "Sam, no chat"},
-                dedupe_key="test:loose", now=now)
-        enqueue(session, kind="sms", recipient=OTHER, payload={"text": "someone else"},
-                dedupe_key="test:other", now=now)
+        enqueue(
+            session,
+            kind="sms",
+            recipient=PHONE,
+            payload={"text": "Sam, no chat"},
+            dedupe_key="test:loose",
+            now=now,
+        )
+        enqueue(
+            session,
+            kind="sms",
+            recipient=OTHER,
+            payload={"text": "someone else"},
+            dedupe_key="test:other",
+            now=now,
+        )
 
 
 def a_note(runtime: Runtime, text: str = NOTE) -> None:
@@ -146,8 +158,15 @@ def test_a_send_erased_while_it_was_being_sent_is_not_tried_again(
     converse(runtime.conversations, ["hi", "yes"])
     chat = the_conversation(runtime)
     with runtime.db.transaction() as s:
-        enqueue(s, kind="sms", recipient=PHONE, payload={"text": "Hello"}, dedupe_key="k",
-                now=clock(), conversation_id=chat.id)
+        enqueue(
+            s,
+            kind="sms",
+            recipient=PHONE,
+            payload={"text": "Hello"},
+            dedupe_key="k",
+            now=clock(),
+            conversation_id=chat.id,
+        )
     with runtime.db.transaction() as s:
         [claimed] = claim(s, clock(), 60)
     converse(runtime.conversations, ["DELETE", "yes"], prefix="d")
@@ -290,7 +309,10 @@ def test_erasing_from_the_dashboard_removes_the_person_everywhere_at_once(
         assert {(i.recipient, i.recipient_hash) for i in to_them} == {("", "")}
     after = figures(runtime)
     assert {**after, "by_status": None, "live": None, "withdrawn": None} == {
-        **before, "by_status": None, "live": None, "withdrawn": None
+        **before,
+        "by_status": None,
+        "live": None,
+        "withdrawn": None,
     }
     assert (before["live"], after["live"], after["withdrawn"]) == (1, 0, 1)
     page = staff.get(f"/coordinator/referrals/{reference}").text

@@ -58,8 +58,13 @@ def process_env(environ: dict[str, str], port: int, **extra: str) -> dict[str, s
 
 def signed_sms(base: str, sender: str, body: str, sid: str) -> httpx.Response:
     """One inbound SMS as Twilio posts it to a running server."""
-    form = {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": sender,
-            "To": "+447700900000", "Body": body}
+    form = {
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "To": "+447700900000",
+        "Body": body,
+    }
     url = f"{base}/webhooks/twilio/sms"
     sig = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
     return httpx.post(url, data=form, headers={"X-Twilio-Signature": sig}, timeout=10)
@@ -95,8 +100,10 @@ def test_kill_9_of_serve_under_load_loses_and_repeats_nothing(
     env = process_env(environ, port, **twilio_env())
     acked: list[list[int]] = [[] for _ in SENDERS]
     server = Server(env, port)
-    threads = [threading.Thread(target=converse_until_refused, args=(server.base, n, 0, acked[n]))
-               for n in range(len(SENDERS))]
+    threads = [
+        threading.Thread(target=converse_until_refused, args=(server.base, n, 0, acked[n]))
+        for n in range(len(SENDERS))
+    ]
     for thread in threads:
         thread.start()
     while sum(map(len, acked)) < len(SENDERS) * 8:  # mid-conversation for everyone
@@ -129,16 +136,26 @@ def queue_sms(db: Database, n: int, prefix: str = "load") -> list[str]:
     now = FrozenClock().now.replace(year=2020)  # due at once for a real-clock worker
     with db.transaction() as session:
         for i, body in enumerate(texts):
-            enqueue(session, kind="sms", recipient=f"+447700900{i:03d}", payload={"text": body},
-                    dedupe_key=f"{prefix}-{i}", now=now)
+            enqueue(
+                session,
+                kind="sms",
+                recipient=f"+447700900{i:03d}",
+                payload={"text": body},
+                dedupe_key=f"{prefix}-{i}",
+                now=now,
+            )
     return texts
 
 
 @contextmanager
 def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """A `rj-frontdoor worker` process, killed with SIGKILL on the way out."""
-    process = subprocess.Popen([sys.executable, "-m", "webhooks", "worker", "--poll", "0.1"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webhooks", "worker", "--poll", "0.1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield process
     finally:
@@ -172,8 +189,11 @@ def test_kill_9_of_worker_mid_load_resumes_without_repeats(
     in_flight = _in_flight(runtime.db)
     assert 0 < statuses(runtime.db)["sent"] < len(texts)
     with runtime.db.transaction() as session:  # the dead worker's lease runs out
-        session.execute(update(OutboxItem).where(OutboxItem.status == "sending")
-                        .values(lease_until=OutboxItem.created_at))
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.status == "sending")
+            .values(lease_until=OutboxItem.created_at)
+        )
     twilio.delay = 0.0
     with worker_process(env):
         wait_until(lambda: statuses(runtime.db)["sent"] == len(texts))
@@ -208,12 +228,18 @@ def database_away(runtime: Runtime, postgres_base: str | None) -> Iterator[None]
             for old, new in moved.items():
                 new.rename(old)
         return
-    admin = create_engine(make_url(postgres_base or "").set(database="postgres"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(postgres_base or "").set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     name, hidden = str(url.database), f"{url.database}_away"
     with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :d AND pid <> pg_backend_pid()"
+            ),
+            {"d": name},
+        )
         conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{hidden}"'))
     try:
         yield
@@ -230,12 +256,17 @@ def own_database(environ: dict[str, str], postgres_url: str | None) -> Iterator[
         yield environ
         return
     name = f"rj_fault_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(postgres_url).set(database="postgres"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(postgres_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield {**environ, "RJ_DATABASE_URL": make_url(postgres_url).set(database=name)
-           .render_as_string(hide_password=False)}
+    yield {
+        **environ,
+        "RJ_DATABASE_URL": make_url(postgres_url)
+        .set(database=name)
+        .render_as_string(hide_password=False),
+    }
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_away" WITH (FORCE)'))
@@ -243,7 +274,9 @@ def own_database(environ: dict[str, str], postgres_url: str | None) -> Iterator[
 
 
 def test_database_away_gives_5xx_then_recovers_by_itself(
-    own_database: dict[str, str], make_app: Callable[..., Flask], postgres_url: str | None,
+    own_database: dict[str, str],
+    make_app: Callable[..., Flask],
+    postgres_url: str | None,
     clock: FrozenClock,
 ) -> None:
     with TelegramStub(TOKEN) as stub:
@@ -293,8 +326,12 @@ def test_a_failing_provider_is_retried_with_backoff_then_dead_lettered(
     kind: str, make_runtime: Callable[..., Runtime], twilio: TwilioStub, clock: FrozenClock
 ) -> None:
     with TelegramStub(TOKEN) as stub:
-        runtime = make_runtime(**twilio_env(twilio.base_url), **telegram_env(stub.base_url),
-                               RJ_SMTP_HOST="127.0.0.1", RJ_SMTP_PORT=str(free_port()))
+        runtime = make_runtime(
+            **twilio_env(twilio.base_url),
+            **telegram_env(stub.base_url),
+            RJ_SMTP_HOST="127.0.0.1",
+            RJ_SMTP_PORT=str(free_port()),
+        )
         _fail_always(kind, twilio, stub)
         recipient = {"sms": "+447700900777", "telegram": "4242", "email": "c@example.org"}[kind]
         payload = {"text": "t", "subject": "s", "html": "<p>h</p>"}
@@ -318,22 +355,29 @@ def test_a_failing_provider_is_retried_with_backoff_then_dead_lettered(
 
 
 # -- two web processes, two workers, one PostgreSQL ---------------------------------------------
-@pytest.mark.skipif(not os.environ.get("RJ_DATABASE_URL", "").startswith("postgresql"),
-                    reason="several processes share one database only on PostgreSQL "
-                           "(set RJ_DATABASE_URL to a PostgreSQL server; CI runs both)")
+@pytest.mark.skipif(
+    not os.environ.get("RJ_DATABASE_URL", "").startswith("postgresql"),
+    reason="several processes share one database only on PostgreSQL "
+    "(set RJ_DATABASE_URL to a PostgreSQL server; CI runs both)",
+)
 def test_two_web_processes_and_two_workers_send_everything_exactly_once(
     environ: dict[str, str], runtime: Runtime, twilio: TwilioStub
 ) -> None:
     ports = [free_port(), free_port()]
     with SmtpSink() as smtp:
-        extra = {**twilio_env(twilio.base_url), "RJ_SMTP_HOST": "127.0.0.1",
-                 "RJ_SMTP_PORT": str(smtp.port), "RJ_MAIL_FROM": "rj@example.org"}
+        extra = {
+            **twilio_env(twilio.base_url),
+            "RJ_SMTP_HOST": "127.0.0.1",
+            "RJ_SMTP_PORT": str(smtp.port),
+            "RJ_MAIL_FROM": "rj@example.org",
+        }
         texts = queue_sms(runtime.db, 40)
-        servers = [Server(process_env(environ, p, **extra) | {"RJ_ENV": "test"}, p)
-                   for p in ports]
+        servers = [Server(process_env(environ, p, **extra) | {"RJ_ENV": "test"}, p) for p in ports]
         try:
-            with worker_process(process_env(environ, ports[0], **extra)), \
-                    worker_process(process_env(environ, ports[1], **extra)):
+            with (
+                worker_process(process_env(environ, ports[0], **extra)),
+                worker_process(process_env(environ, ports[1], **extra)),
+            ):
                 for turn, body in enumerate(HAPPY_PATH):  # each turn through either server
                     for n in range(4):
                         base = servers[(turn + n) % 2].base

@@ -22,7 +22,9 @@ from webhooks.runtime import Runtime
 def rotate(environ: dict[str, str], keys: str) -> str:
     """Run `rj-frontdoor keys rotate` with RJ_ENCRYPTION_KEYS set to `keys`; its output."""
     result = CliRunner().invoke(
-        main, ["keys", "rotate"], env={**environ, "RJ_ENCRYPTION_KEYS": keys},
+        main,
+        ["keys", "rotate"],
+        env={**environ, "RJ_ENCRYPTION_KEYS": keys},
         catch_exceptions=False,
     )
     assert result.exit_code == 0
@@ -35,8 +37,15 @@ def write_everything(runtime: Runtime, clock: FrozenClock) -> None:
     with runtime.db.transaction() as s:
         referral = s.scalars(select(Referral)).one()
         s.add(ReferralNote(referral_id=referral.id, author="co", text="rang", created_at=clock()))
-        s.add(Conference(referral_id=referral.id, starts_at=clock(), venue="Library",
-                         created_at=clock(), updated_at=clock()))
+        s.add(
+            Conference(
+                referral_id=referral.id,
+                starts_at=clock(),
+                venue="Library",
+                created_at=clock(),
+                updated_at=clock(),
+            )
+        )
 
 
 def test_rotate_then_drop_the_old_key(
@@ -58,8 +67,14 @@ def test_rotate_then_drop_the_old_key(
 
 def test_every_encrypted_column_is_walked() -> None:
     walked = {f"{t.name}.{c.name}" for t, c in encrypted_columns()}
-    assert {"conversations.state", "messages.body", "referrals.details", "outbox.payload",
-            "volunteers.phone", "idempotency_records.body"} <= walked
+    assert {
+        "conversations.state",
+        "messages.body",
+        "referrals.details",
+        "outbox.payload",
+        "volunteers.phone",
+        "idempotency_records.body",
+    } <= walked
 
 
 def test_a_value_changed_meanwhile_is_left_alone(

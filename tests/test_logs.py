@@ -61,7 +61,8 @@ def test_a_whole_sms_conversation_logs_nothing_personal(
 
 
 def test_a_whole_telegram_conversation_logs_nothing_personal(
-    make_app: Callable[..., Flask], clock: FrozenClock,
+    make_app: Callable[..., Flask],
+    clock: FrozenClock,
     captured: Captured,
 ) -> None:
     with TelegramStub(TOKEN) as stub:

@@ -206,7 +206,6 @@ def test_0007_hashes_the_coordinators_address_in_email_keys_already_stored(
     assert _stored(runtime)[1] == keys
 
 
-
 def send_links(runtime: Runtime) -> list[tuple[str, int]]:
     """(dedupe key, invitation id) of each send linked to an invitation."""
     with runtime.db.transaction() as s:

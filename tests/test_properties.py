@@ -40,8 +40,27 @@ FAST = settings(max_examples=40, deadline=None)
 
 # What people send: answers that move the flow, keywords, and anything at all.
 ANSWERS = st.sampled_from(
-    ["1", "2", "3", "4", "yes", "no", "y", "nope", "skip", "Sam Quayle", "CF0123450224",
-     "03/2025", "march 2024", "07700 900123", "sam@example.org", "1 3", "other", "9", "ok"]
+    [
+        "1",
+        "2",
+        "3",
+        "4",
+        "yes",
+        "no",
+        "y",
+        "nope",
+        "skip",
+        "Sam Quayle",
+        "CF0123450224",
+        "03/2025",
+        "march 2024",
+        "07700 900123",
+        "sam@example.org",
+        "1 3",
+        "other",
+        "9",
+        "ok",
+    ]
 )
 KEYWORDS = st.sampled_from(["BACK", "HELP", "RESTART", "DELETE", "START", "back", "/help"])
 INPUTS = st.one_of(ANSWERS, ANSWERS, ANSWERS, KEYWORDS, st.text(max_size=40))
@@ -85,8 +104,12 @@ def test_any_inputs_keep_a_valid_state(texts: list[str], channel: str) -> None:
 
 
 @FAST
-@given(SEQUENCES, st.sampled_from(STOP_WORDS), st.sampled_from(["{}", " {} ", "{}.", "/{}"]),
-       st.lists(st.one_of(ANSWERS, st.text(max_size=20)), max_size=5))
+@given(
+    SEQUENCES,
+    st.sampled_from(STOP_WORDS),
+    st.sampled_from(["{}", " {} ", "{}.", "/{}"]),
+    st.lists(st.one_of(ANSWERS, st.text(max_size=20)), max_size=5),
+)
 def test_stop_always_stops(texts: list[str], word: str, form: str, after: list[str]) -> None:
     state, _ = run(texts)
     stop = step(FLOW, state, form.format(word.lower()), context())
@@ -116,16 +139,33 @@ def test_danger_always_gets_the_guidance(texts: list[str], kind: str, data: Any)
 
 # -- parsers --------------------------------------------------------------------------------
 MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-FULL_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
-              "september", "october", "november", "december"]
+FULL_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 @FAST
 @given(st.integers(1950, 2026), st.integers(1, 12), st.integers(0, 4), st.booleans())
 def test_a_past_month_in_any_form_reads_back(year: int, month: int, form: int, upper: bool) -> None:
     assume((year, month) <= (NOW.year, NOW.month))
-    text = [f"{month}/{year}", f"{month:02d}-{year}", f"{year}-{month:02d}",
-            f"{MONTH_NAMES[month - 1]} {year}", f"{FULL_NAMES[month - 1]}, {year}"][form]
+    text = [
+        f"{month}/{year}",
+        f"{month:02d}-{year}",
+        f"{year}-{month:02d}",
+        f"{MONTH_NAMES[month - 1]} {year}",
+        f"{FULL_NAMES[month - 1]}, {year}",
+    ][form]
     assert parse_month(text.upper() if upper else text, NOW) == f"{year:04d}-{month:02d}"
 
 
@@ -137,9 +177,20 @@ def test_a_future_month_is_refused(year: int, month: int) -> None:
 
 
 @FAST
-@given(st.integers(0, 999), st.sampled_from(
-    ["07700 900{n}", "07700900{n}", "+44 7700 900{n}", "+447700900{n}", "(07700) 900 {n}",
-     "0044 7700 900{n}", " 07700-900-{n} "]))
+@given(
+    st.integers(0, 999),
+    st.sampled_from(
+        [
+            "07700 900{n}",
+            "07700900{n}",
+            "+44 7700 900{n}",
+            "+447700900{n}",
+            "(07700) 900 {n}",
+            "0044 7700 900{n}",
+            " 07700-900-{n} ",
+        ]
+    ),
+)
 def test_drama_range_numbers_in_any_layout_give_e164(n: int, layout: str) -> None:
     assert parse_phone(layout.format(n=f"{n:03d}")) == f"+447700900{n:03d}"
 
@@ -181,8 +232,11 @@ YES, NO = sorted(LABELS.words("volunteer_yes")), sorted(LABELS.words("volunteer_
 
 
 @FAST
-@given(VOLUNTEER_CODES, st.sampled_from([("yes", w) for w in YES] + [("no", w) for w in NO]),
-       st.sampled_from(["{w} {c}", "{c} {w}", "{W} {c}!", "{c}, {w}.", "  {w}   {c} "]))
+@given(
+    VOLUNTEER_CODES,
+    st.sampled_from([("yes", w) for w in YES] + [("no", w) for w in NO]),
+    st.sampled_from(["{w} {c}", "{c} {w}", "{W} {c}!", "{c}, {w}.", "  {w}   {c} "]),
+)
 @example("K7P2", ("no", "can't make it"), "{w} {c}")  # MAKE looks like a code
 def test_a_volunteer_answer_with_a_code_reads_back(
     code: str, answer: tuple[str, str], layout: str
@@ -203,20 +257,50 @@ def test_volunteer_replies_are_yes_no_or_unclear(text: str) -> None:
 
 
 # -- webhooks ---------------------------------------------------------------------------------
-TWILIO_FIELDS = ["MessageSid", "AccountSid", "From", "To", "Body", "NumMedia", "SmsStatus",
-                 "MessageStatus", "ErrorCode", "MessagingServiceSid", "MediaUrl0"]
+TWILIO_FIELDS = [
+    "MessageSid",
+    "AccountSid",
+    "From",
+    "To",
+    "Body",
+    "NumMedia",
+    "SmsStatus",
+    "MessageStatus",
+    "ErrorCode",
+    "MessagingServiceSid",
+    "MediaUrl0",
+]
 ODD_TEXT = st.one_of(
     st.text(max_size=80),
-    st.sampled_from(["", " ", "\x00", "SM" + "0" * 32, "+447700900123", "07700 900123",
-                     "x" * 200, "STOP", "he's outside now with a knife", "\u202e", "1",
-                     "delivered", "21610", "9" * 40]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "SM" + "0" * 32,
+            "+447700900123",
+            "07700 900123",
+            "x" * 200,
+            "STOP",
+            "he's outside now with a knife",
+            "\u202e",
+            "1",
+            "delivered",
+            "21610",
+            "9" * 40,
+        ]
+    ),
 )
 SMS_FORMS = st.dictionaries(
-    st.one_of(st.sampled_from(TWILIO_FIELDS), st.text(min_size=1, max_size=12)), ODD_TEXT,
+    st.one_of(st.sampled_from(TWILIO_FIELDS), st.text(min_size=1, max_size=12)),
+    ODD_TEXT,
     max_size=8,
 )
-WEB = settings(max_examples=40, deadline=None,
-               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+WEB = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture
@@ -234,11 +318,20 @@ def test_signed_sms_bodies_never_give_a_500(
     assert response.status_code in {200, 204, 400}, response.data
 
 
-JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
-                        st.floats(allow_nan=False), st.text(max_size=30))
-ANY_JSON = st.recursive(JSON_LEAVES, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)),
-    max_leaves=10)
+JSON_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+)
+ANY_JSON = st.recursive(
+    JSON_LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
 IDS = st.one_of(st.integers(-(10**80), 10**80), st.integers(1, 10**6), JSON_LEAVES)
 CHATS = st.fixed_dictionaries(
     {"id": IDS, "type": st.one_of(st.sampled_from(["private", "group", "channel"]), JSON_LEAVES)},
@@ -250,12 +343,17 @@ MESSAGES = st.fixed_dictionaries(
 )
 UPDATES = st.one_of(
     ANY_JSON,
-    st.fixed_dictionaries({"update_id": IDS}, optional={
-        "message": st.one_of(MESSAGES, ANY_JSON), "edited_message": MESSAGES,
-        "callback_query": st.fixed_dictionaries(
-            {"id": IDS, "from": ANY_JSON, "chat_instance": JSON_LEAVES},
-            optional={"data": ODD_TEXT, "message": st.one_of(MESSAGES, ANY_JSON)}),
-    }),
+    st.fixed_dictionaries(
+        {"update_id": IDS},
+        optional={
+            "message": st.one_of(MESSAGES, ANY_JSON),
+            "edited_message": MESSAGES,
+            "callback_query": st.fixed_dictionaries(
+                {"id": IDS, "from": ANY_JSON, "chat_instance": JSON_LEAVES},
+                optional={"data": ODD_TEXT, "message": st.one_of(MESSAGES, ANY_JSON)},
+            ),
+        },
+    ),
 )
 
 

@@ -108,8 +108,10 @@ def test_telegram_floods_are_held_and_answered_200(
     app = make_app(**telegram_env(stub.base_url), RJ_RATE_LIMIT_SENDER="2 per minute")
     client = app.test_client()
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    answers = [client.post("/webhooks/telegram", json=text_update("hi", chat=1), headers=headers)
-               for _ in range(4)]
+    answers = [
+        client.post("/webhooks/telegram", json=text_update("hi", chat=1), headers=headers)
+        for _ in range(4)
+    ]
     assert [a.status_code for a in answers] == [200] * 4
     assert [a.get_json().get("throttled") for a in answers] == [None, None, True, True]
     other = client.post("/webhooks/telegram", json=text_update("hi", chat=2), headers=headers)
@@ -158,8 +160,12 @@ def test_redis_storage_shares_budgets_and_holds_no_number(
 ) -> None:
     url = "redis://127.0.0.1:6379/15"
     redis = _redis_or_skip(url)
-    env = {**twilio_env(), "RJ_RATE_LIMIT_SENDER": "2 per minute", "RJ_REDIS_URL": url,
-           "RJ_SECRET_KEY": secrets.token_urlsafe(24)}  # fresh keys: no earlier run's counts
+    env = {
+        **twilio_env(),
+        "RJ_RATE_LIMIT_SENDER": "2 per minute",
+        "RJ_REDIS_URL": url,
+        "RJ_SECRET_KEY": secrets.token_urlsafe(24),
+    }  # fresh keys: no earlier run's counts
     web1, web2 = make_app(**env).test_client(), make_app(**env).test_client()
     assert replies(sms(web1, "hi", FLOODER))
     assert replies(sms(web2, "yes", FLOODER))
@@ -169,8 +175,9 @@ def test_redis_storage_shares_budgets_and_holds_no_number(
 
 
 def test_an_unreachable_redis_falls_back_to_memory(make_app: Callable[..., Flask]) -> None:
-    app = make_app(**twilio_env(), RJ_RATE_LIMIT_SENDER="1 per minute",
-                   RJ_REDIS_URL="redis://127.0.0.1:1/0")
+    app = make_app(
+        **twilio_env(), RJ_RATE_LIMIT_SENDER="1 per minute", RJ_REDIS_URL="redis://127.0.0.1:1/0"
+    )
     client = app.test_client()
     assert replies(sms(client, "hi", FLOODER))[0].startswith("Hello")
     assert replies(sms(client, "yes", FLOODER))[0].startswith(SLOW_DOWN)

@@ -206,8 +206,14 @@ def test_an_opt_out_outlives_the_purge(runtime: Runtime, clock: FrozenClock) -> 
 def test_sent_and_dead_sends_lose_recipient_and_text(runtime: Runtime, clock: FrozenClock) -> None:
     with runtime.db.transaction() as s:
         for n, status in enumerate(("sent", "dead", "pending", "cancelled")):
-            item = enqueue(s, kind="sms", recipient=OTHER, payload={"text": "Sam"},
-                           dedupe_key=f"k{n}", now=clock())
+            item = enqueue(
+                s,
+                kind="sms",
+                recipient=OTHER,
+                payload={"text": "Sam"},
+                dedupe_key=f"k{n}",
+                now=clock(),
+            )
             assert item is not None
             item.status, item.last_error = status, "error"
     clock.advance(days=43)

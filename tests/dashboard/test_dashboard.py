@@ -317,9 +317,7 @@ def test_reports_show_the_figures_a_chart_and_csv(staff: FlaskClient, app: Flask
 
 
 # -- an urgent sign before any referral ---------------------------------------------------------
-def test_the_urgent_email_links_to_a_page_showing_the_chat(
-    staff: FlaskClient, app: Flask
-) -> None:
+def test_the_urgent_email_links_to_a_page_showing_the_chat(staff: FlaskClient, app: Flask) -> None:
     sms(staff, "hi")
     sms(staff, "he's outside my house now with a knife")
     with app.extensions["rj"].db.transaction() as session:

@@ -189,10 +189,8 @@ def test_while_delete_waits_for_its_answer_an_older_button_cannot_confirm_it(
     first_option = question["reply_markup"]["inline_keyboard"][0][0]["text"]
     post(client, button_update(question, first_option))  # its data reads "1", as "Yes" would
     deliver(app, clock)
-    assert (
-        stub.calls("answerCallbackQuery")[-1]["text"].startswith(
-            "That question has already been answered."
-        )
+    assert stub.calls("answerCallbackQuery")[-1]["text"].startswith(
+        "That question has already been answered."
     )
     with rt(app).db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(ErasureRecord)) == 0
